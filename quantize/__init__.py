@@ -1,0 +1,1 @@
+"""Quantized exports of chat checkpoints (llmcompressor) and detection of pre-quantized ones."""

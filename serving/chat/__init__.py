@@ -1,0 +1,1 @@
+"""The chat model: vLLM behind Triton's decoupled Python backend."""

@@ -1,0 +1,332 @@
+"""vLLM's ``AsyncLLM`` on its own event-loop thread, with prompt rendering and prompt cancellation.
+
+``ChatEngine`` is what the Triton chat model drives, and what the benchmark's "vLLM in-process"
+floor uses, so both measure the same code. It does not know about Triton: a request reports its
+outputs through a ``ResponseSink`` and asks whether its client has gone through
+``sink.is_cancelled()``. One watcher task polls every active request's sink every few ms and
+aborts the engine request at once, so nothing keeps generating for a client that left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import locale
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from serving.chat.config import ChatConfig
+from serving.chat.prompt import PromptBuilder
+from serving.chat.request import ChatRequest, RequestError
+
+log = logging.getLogger("yap.chat")
+
+
+def prepare_process(config: ChatConfig | None = None, *, device: str = "cpu") -> None:
+    """Make a host process (e.g. Triton's Python stub) safe for vLLM; call before importing it.
+
+    - The stub's embedded interpreter never sets a locale, so ``open()`` defaults to ASCII and
+      torch's template loading fails; force UTF-8.
+    - vLLM's CPU platform spawns its engine by re-running ``sys.executable``; inside a host that
+      is not a plain ``python`` that would re-spawn the host itself, so point it at the venv's
+      Python.
+    """
+    with contextlib.suppress(locale.Error):
+        locale.setlocale(locale.LC_CTYPE, "C.UTF-8")
+    python = os.environ.get("YAP_PYTHON") or str(Path(sys.prefix) / "bin" / "python3")
+    if not Path(sys.executable).name.startswith("python"):
+        multiprocessing.set_executable(python)
+    if device == "cpu" and config is not None:
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{config.cpu_kv_cache_gib:g}")
+    os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
+    os.environ.setdefault("VLLM_HOST_IP", "127.0.0.1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def detect_device() -> str:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return "cuda"
+    except ImportError:
+        pass
+    return "cpu"
+
+
+class ResponseSink(Protocol):
+    """Where one request's outputs go (a Triton response sender, or a benchmark collector)."""
+
+    def send(self, delta: Delta) -> None: ...
+
+    def finish(self, final: Delta) -> None: ...
+
+    def fail(self, message: str, kind: str = "invalid") -> None:
+        """End the request with an error; ``kind`` is invalid, cancelled or internal."""
+
+    def is_cancelled(self) -> bool: ...
+
+
+@dataclass
+class Delta:
+    """What one streamed response carries."""
+
+    text: str
+    token_ids_count: int
+    finish_reason: str | None = None
+    cumulative_logprob: float | None = None
+    logprobs: list[dict[int, Any]] | None = None
+    num_input_tokens: int = 0
+    stats: dict[str, Any] | None = None
+
+
+@dataclass
+class _Active:
+    request_id: str
+    sink: ResponseSink
+    task: asyncio.Task[None]
+    arrival: float
+    first_token_at: float | None = None
+    generated: int = 0
+    cancelled_at: float | None = None
+
+
+@dataclass
+class AbortRecord:
+    """A request stopped because its client left: what the engine had done by then."""
+
+    request_id: str
+    arrival: float
+    cancelled_at: float
+    generated_tokens: int
+    prompt_tokens: int
+
+
+@dataclass
+class EngineHooks:
+    on_abort: Callable[[AbortRecord], None] | None = None
+    stat_loggers: list[Any] = field(default_factory=list)
+
+
+class ChatEngine:
+    """AsyncLLM plus Yap's request handling, running on a dedicated asyncio thread."""
+
+    def __init__(self, config: ChatConfig, hooks: EngineHooks | None = None) -> None:
+        self.config = config
+        self.hooks = hooks or EngineHooks()
+        self._ids = itertools.count()
+        self._active: dict[str, _Active] = {}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="yap-chat-loop", daemon=True)
+        self._engine: Any = None
+        self._prompts: PromptBuilder | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        future.result()
+
+    async def _start(self) -> None:
+        from transformers import AutoTokenizer
+        from vllm.engine.arg_utils import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        tokenizer = AutoTokenizer.from_pretrained(self.config.tokenizer)
+        self._prompts = PromptBuilder(tokenizer, enable_thinking=self.config.enable_thinking)
+        args = AsyncEngineArgs(**self.config.engine_kwargs)
+        self._engine = AsyncLLM.from_engine_args(args, stat_loggers=self.hooks.stat_loggers or None)
+        self._watcher = self._loop.create_task(self._watch_cancellations())
+
+    def stop(self) -> None:
+        if not self._thread.is_alive():
+            return
+
+        async def shutdown() -> None:
+            for active in list(self._active.values()):
+                active.task.cancel()
+            if self._watcher is not None:
+                self._watcher.cancel()
+            if self._engine is not None:
+                self._engine.shutdown()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+    @property
+    def prompts(self) -> PromptBuilder:
+        assert self._prompts is not None, "engine not started"
+        return self._prompts
+
+    @property
+    def max_model_len(self) -> int:
+        return int(self.config.engine_kwargs["max_model_len"])
+
+    def active_requests(self) -> int:
+        return len(self._active)
+
+    # -- requests ----------------------------------------------------------------------------
+    def submit(self, request: ChatRequest, sink: ResponseSink, *, label: str = "") -> None:
+        """Start one request from any thread; its outputs go to ``sink``."""
+        request_id = f"{label or 'chat'}-{next(self._ids)}"
+        arrival = time.monotonic()
+        self._loop.call_soon_threadsafe(self._begin, request, sink, request_id, arrival)
+
+    def _begin(self, request: ChatRequest, sink: ResponseSink, request_id: str, arrival: float) -> None:
+        task = self._loop.create_task(self._run(request, sink, request_id))
+        self._active[request_id] = _Active(request_id, sink, task, arrival)
+
+    async def _run(self, request: ChatRequest, sink: ResponseSink, request_id: str) -> None:
+        from vllm import SamplingParams
+        from vllm.inputs import TokensPrompt
+
+        state = self._active.get(request_id)
+        prompt_tokens = 0
+        try:
+            prompt_text, token_ids = self.prompts.build(request)
+            prompt_tokens = len(token_ids)
+            if prompt_tokens >= self.max_model_len:
+                raise RequestError(
+                    f"the prompt has {prompt_tokens} tokens; this model accepts at most "
+                    f"{self.max_model_len - 1} prompt tokens (CHAT_MAX_LEN={self.max_model_len})"
+                )
+            sampling = dict(request.sampling)
+            if request.phrase_bias:
+                bias = dict(self.prompts.phrase_logit_bias(request.phrase_bias))
+                bias.update(sampling.get("logit_bias") or {})
+                sampling["logit_bias"] = bias
+            try:
+                params = SamplingParams(**sampling)
+            except (TypeError, ValueError) as exc:
+                raise RequestError(f"invalid sampling parameters: {exc}") from None
+            sent_text = 0
+            sent_tokens = 0
+            output: Any = None
+            generator = self._engine.generate(
+                TokensPrompt(prompt_token_ids=token_ids),
+                params,
+                request_id,
+                priority=request.priority,
+            )
+            async for output in generator:
+                completion = output.outputs[0]
+                if state is not None:
+                    state.generated = len(completion.token_ids)
+                    if state.first_token_at is None and state.generated:
+                        state.first_token_at = time.monotonic()
+                if not request.stream:
+                    continue
+                delta = Delta(
+                    text=completion.text[sent_text:],
+                    token_ids_count=len(completion.token_ids) - sent_tokens,
+                    finish_reason=str(completion.finish_reason) if completion.finish_reason else None,
+                    cumulative_logprob=completion.cumulative_logprob,
+                    logprobs=_logprobs_since(completion.logprobs, sent_tokens),
+                    num_input_tokens=prompt_tokens,
+                )
+                sent_text, sent_tokens = len(completion.text), len(completion.token_ids)
+                if output.finished:
+                    delta.stats = self._stats(output, state, prompt_tokens)
+                    sink.finish(delta)
+                else:
+                    sink.send(delta)
+            if output is None:
+                raise RuntimeError("the engine returned no output")
+            if not request.stream:
+                completion = output.outputs[0]
+                text = (prompt_text if request.prepend_input else "") + completion.text
+                sink.finish(
+                    Delta(
+                        text=text,
+                        token_ids_count=len(completion.token_ids),
+                        finish_reason=str(completion.finish_reason),
+                        cumulative_logprob=completion.cumulative_logprob,
+                        logprobs=_logprobs_since(completion.logprobs, 0),
+                        num_input_tokens=prompt_tokens,
+                        stats=self._stats(output, state, prompt_tokens),
+                    )
+                )
+        except asyncio.CancelledError:
+            # The watcher saw the client leave and already aborted the engine request.
+            if state is not None and self.hooks.on_abort is not None:
+                self.hooks.on_abort(
+                    AbortRecord(
+                        request_id,
+                        state.arrival,
+                        state.cancelled_at or time.monotonic(),
+                        state.generated,
+                        prompt_tokens,
+                    )
+                )
+            with contextlib.suppress(Exception):
+                sink.fail("request was cancelled", "cancelled")
+        except RequestError as exc:
+            sink.fail(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the client must hear about any engine failure
+            log.exception("chat request %s failed", request_id)
+            sink.fail(f"chat engine error: {type(exc).__name__}: {exc}", "internal")
+        finally:
+            self._active.pop(request_id, None)
+
+    def _stats(self, output: Any, state: _Active | None, prompt_tokens: int) -> dict[str, Any]:
+        metrics = getattr(output, "metrics", None)
+        engine_ttft = getattr(metrics, "first_token_latency", None) if metrics else None
+        stats: dict[str, Any] = {
+            "num_input_tokens": prompt_tokens,
+            "num_output_tokens": len(output.outputs[0].token_ids),
+            "num_cached_tokens": int(getattr(output, "num_cached_tokens", 0) or 0),
+            "finish_reason": str(output.outputs[0].finish_reason),
+        }
+        if engine_ttft:
+            stats["engine_ttft_ms"] = round(engine_ttft * 1000.0, 3)
+        if state is not None and state.first_token_at is not None:
+            stats["model_ttft_ms"] = round((state.first_token_at - state.arrival) * 1000.0, 3)
+        return stats
+
+    async def _watch_cancellations(self) -> None:
+        """Abort engine requests whose clients cancelled, within one poll interval."""
+        while True:
+            await asyncio.sleep(self.config.cancel_poll_s)
+            for active in list(self._active.values()):
+                if active.cancelled_at is not None or active.task.done():
+                    continue
+                try:
+                    gone = active.sink.is_cancelled()
+                except Exception:  # noqa: BLE001 - a broken sender means nobody is listening
+                    gone = True
+                if gone:
+                    active.cancelled_at = time.monotonic()
+                    await self._engine.abort(active.request_id)
+                    active.task.cancel()
+
+    # -- helpers for other models and tests --------------------------------------------------
+    def call(self, coro: Any, timeout: float | None = None) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def reset_prefix_cache(self) -> None:
+        await self._engine.reset_prefix_cache()
+
+
+def _logprobs_since(logprobs: Iterable[Any] | None, start: int) -> list[dict[int, Any]] | None:
+    if logprobs is None:
+        return None
+    items = list(logprobs)[start:]
+    return [
+        {
+            token_id: {"logprob": lp.logprob, "rank": lp.rank, "decoded_token": lp.decoded_token}
+            for token_id, lp in entry.items()
+        }
+        for entry in items
+    ]

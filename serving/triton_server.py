@@ -1,0 +1,256 @@
+"""Build the tritonserver dist from the ``nvidia-pytriton`` wheel and run it.
+
+The wheel bundles a complete ``tritonserver`` (2.51.0, NGC 24.10) with the Python backend. This
+module copies it into the project's state folder, puts the backend stub that matches the venv's
+Python next to ``libtriton_python.so``, and knows the launch environment the stub needs
+(see ``PLATFORM.md``). ``TritonServer`` starts and stops one server on chosen ports; the run
+command, the tests and the benchmarks all use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from serving import paths
+
+DIST_DIR = paths.STATE_DIR / "tritonserver"
+STUB_NAME = "triton_python_backend_stub"
+DEPLOY_MODES = {
+    # Which models each deploy mode loads; the bridge calls the ones its mode needs.
+    "both": ("chat", "screen_intent", "tokenizer", "turn_prompt", "chat_turn"),
+    "chat": ("chat", "tokenizer", "turn_prompt", "chat_turn"),
+    "tool": ("screen_intent", "tokenizer"),
+}
+
+
+class TritonError(RuntimeError):
+    """The server could not be built, started or reached; the message says why."""
+
+
+def _site_packages() -> Path:
+    return Path(sysconfig.get_paths()["purelib"])
+
+
+def build_dist(dist_dir: Path = DIST_DIR) -> Path:
+    """Copy the wheel's server into ``dist_dir`` with the stub for this Python (idempotent)."""
+    source = _site_packages() / "pytriton" / "tritonserver"
+    if not (source / "bin" / "tritonserver").is_file():
+        raise TritonError(
+            f"no tritonserver in {source}: install nvidia-pytriton==0.7.0 (scripts/setup.sh)"
+        )
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    stub = source / "python_backend_stubs" / version / STUB_NAME
+    if not stub.is_file():
+        raise TritonError(f"nvidia-pytriton ships no Python backend stub for Python {version}")
+    marker = dist_dir / ".built-from"
+    stamp = f"{source} {stub.stat().st_size} {version}\n"
+    if marker.is_file() and marker.read_text() == stamp:
+        return dist_dir
+    staging = dist_dir.with_name(dist_dir.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns("python_backend_stubs"))
+    shutil.copy2(stub, staging / "backends" / "python" / STUB_NAME)
+    _link_client_libraries(staging / "lib")
+    marker_tmp = staging / ".built-from"
+    marker_tmp.write_text(stamp)
+    shutil.rmtree(dist_dir, ignore_errors=True)
+    staging.rename(dist_dir)
+    return dist_dir
+
+
+def _link_client_libraries(lib_dir: Path) -> None:
+    """Expose the wheel's vendored libb64/libcudart under the sonames perf_analyzer asks for."""
+    lib_dir.mkdir(parents=True, exist_ok=True)
+    vendored = _site_packages() / "nvidia_pytriton.libs"
+    wanted = {"libb64-": "libb64.so.0d", "libcudart-": "libcudart.so.12"}
+    for candidate in sorted(vendored.glob("*.so*")):
+        for prefix, soname in wanted.items():
+            if candidate.name.startswith(prefix):
+                target = lib_dir / soname
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                target.symlink_to(candidate)
+
+
+def launch_env(base: Mapping[str, str] | None = None, dist_dir: Path = DIST_DIR) -> dict[str, str]:
+    """Environment for tritonserver and its Python stubs (and for perf_analyzer)."""
+    env = dict(os.environ if base is None else base)
+    venv_bin = str(Path(sys.executable).parent)
+    libdir = sysconfig.get_config_var("LIBDIR") or ""
+    # Without the venv Python's LIBDIR the stub loads the system libpython against this stdlib.
+    lib_path = [str(_site_packages() / "nvidia_pytriton.libs"), libdir, str(dist_dir / "lib")]
+    if env.get("LD_LIBRARY_PATH"):
+        lib_path.append(env["LD_LIBRARY_PATH"])
+    env["LD_LIBRARY_PATH"] = ":".join(p for p in lib_path if p)
+    # The stub's embedded interpreter finds the venv through PATH (PYTHONPATH is ignored).
+    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
+    cache = paths.CACHE_DIR
+    defaults = {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "VLLM_NO_USAGE_STATS": "1",
+        "DO_NOT_TRACK": "1",
+        "VLLM_HOST_IP": "127.0.0.1",
+        "GLOO_SOCKET_IFNAME": "lo",
+        "VLLM_CACHE_ROOT": str(cache / "vllm"),
+        "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
+        "VLLM_RPC_BASE_PATH": str(cache / "rpc"),
+        "TMPDIR": str(cache / "tmp"),
+        "YAP_REPO_ROOT": str(paths.REPO_ROOT),
+        "YAP_PYTHON": sys.executable,
+    }
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    for key in ("VLLM_CACHE_ROOT", "TORCHINDUCTOR_CACHE_DIR", "VLLM_RPC_BASE_PATH", "TMPDIR"):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class TritonServer:
+    """One tritonserver process on its own ports, serving ``model_repository``.
+
+    ``models`` are loaded explicitly (``--model-control-mode=explicit``); use ``DEPLOY_MODES``
+    for a deploy mode. The server log goes to ``log_path`` so that a failing test can show it.
+    """
+
+    models: Iterable[str] = DEPLOY_MODES["both"]
+    repository: Path = paths.MODEL_REPOSITORY
+    http_port: int = 0
+    grpc_port: int = 0
+    metrics_port: int = 0
+    log_path: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()
+    host: str = "127.0.0.1"
+    process: subprocess.Popen[bytes] | None = None
+
+    def __post_init__(self) -> None:
+        self.models = tuple(self.models)
+        self.http_port = self.http_port or free_port()
+        self.grpc_port = self.grpc_port or free_port()
+        self.metrics_port = self.metrics_port or free_port()
+        if self.log_path is None:
+            self.log_path = paths.STATE_DIR / "logs" / f"tritonserver-{self.grpc_port}.log"
+
+    @property
+    def grpc_url(self) -> str:
+        return f"{self.host}:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.host}:{self.metrics_port}/metrics"
+
+    def command(self) -> list[str]:
+        dist = build_dist()
+        args = [
+            str(dist / "bin" / "tritonserver"),
+            f"--model-repository={self.repository}",
+            f"--backend-directory={dist / 'backends'}",
+            f"--cache-directory={dist / 'caches'}",
+            f"--http-port={self.http_port}",
+            f"--grpc-port={self.grpc_port}",
+            f"--metrics-port={self.metrics_port}",
+            f"--http-address={self.host}",
+            f"--grpc-address={self.host}",
+            "--allow-metrics=true",
+            "--allow-gpu-metrics=false",
+            "--allow-cpu-metrics=true",
+            "--model-control-mode=explicit",
+            "--exit-timeout-secs=15",
+            "--log-info=true",
+        ]
+        args += [f"--load-model={name}" for name in self.models]
+        return args + list(self.extra_args)
+
+    def start(self, timeout_s: float = 300.0) -> TritonServer:
+        assert self.log_path is not None
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        env = launch_env({**os.environ, **self.env})
+        log = self.log_path.open("wb")
+        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+            self.command(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        log.close()
+        self.wait_ready(timeout_s)
+        return self
+
+    def wait_ready(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise TritonError(
+                    f"tritonserver exited with {self.process.returncode} while starting; "
+                    f"log tail:\n{self.log_tail()}"
+                )
+            if self.is_ready():
+                return
+            time.sleep(0.25)
+        self.stop()
+        raise TritonError(f"tritonserver not ready after {timeout_s:.0f} s; log:\n{self.log_tail()}")
+
+    def is_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.http_url}/v2/health/ready", timeout=2) as reply:
+                return bool(reply.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def log_tail(self, lines: int = 80) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            # vLLM engine processes live in the same process group: take them down too.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def __enter__(self) -> TritonServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running(models: Iterable[str], **kwargs: object) -> Iterator[TritonServer]:
+    server = TritonServer(models=models, **kwargs)  # type: ignore[arg-type]
+    with server:
+        yield server
