@@ -67,7 +67,7 @@ def _compressed_tensors_scheme(config: dict[str, Any]) -> tuple[int | None, str 
         if wtype == "float" and atype == "float":
             dynamic = "DYNAMIC" if activations.get("dynamic") else "STATIC"
             return int(bits), f"FP{bits}-{dynamic}"
-        return int(bits), f"W{bits}A{abits}-{str(atype).upper()}"
+        return int(bits), f"W{bits}A{abits}-{str(atype).upper()}{abits}"
     fmt = config.get("format")
     return None, str(fmt) if fmt else None
 

@@ -254,3 +254,21 @@ def running(models: Iterable[str], **kwargs: object) -> Iterator[TritonServer]:
     server = TritonServer(models=models, **kwargs)  # type: ignore[arg-type]
     with server:
         yield server
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="tritonserver dist for this project")
+    parser.add_argument("command", choices=["build", "command"])
+    parser.add_argument("--mode", choices=sorted(DEPLOY_MODES), default="both")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        print(build_dist())
+    else:
+        print(" ".join(TritonServer(models=DEPLOY_MODES[args.mode]).command()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -17,12 +17,9 @@ from serving.chat.request import ChatRequest
 
 
 def chatml(messages: Sequence[Mapping[str, str]], *, add_generation_prompt: bool = True) -> str:
-    lines: list[str] = []
-    for message in messages:
-        lines += [f"<|im_start|>{message['role']}", message["content"], "<|im_end|>"]
-    if add_generation_prompt:
-        lines.append("<|im_start|>assistant")
-    return "\n".join(lines) + ("\n" if add_generation_prompt else "")
+    """Standard ChatML, for checkpoints that ship no chat template."""
+    text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return text + ("<|im_start|>assistant\n" if add_generation_prompt else "")
 
 
 class PromptBuilder:

@@ -183,7 +183,10 @@ def _coerce(key: str, value: Any, kind: str) -> Any:
     elif kind == "object":
         if isinstance(value, dict):
             return value
-    raise RequestError(f"sampling parameter '{key}' must be a {kind}, got {json.dumps(value)}")
+    article = "an" if kind[0] in "aeiou" else "a"
+    raise RequestError(
+        f"sampling parameter '{key}' must be {article} {kind}, got {json.dumps(value)}"
+    )
 
 
 def parse_sampling(text: str, *, default_max_tokens: int) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -71,7 +71,7 @@ SLOTS: dict[str, list[str]] = {
 
 # Spoken fillers used for surface variants (applied to both labels alike).
 PREFIXES = ["hey ", "hey, ", "ok ", "okay so ", "so ", "um ", "uh ", "alright ", "yo ",
-            "hey assistant, ", "quick question, ", "hmm ", "okay, "]
+            "hey assistant, ", "hmm ", "okay, "]
 # Fillers removed when comparing utterances for near duplicates (split leakage).
 _FILLER_RE = re.compile(
     r"^(?:(?:hey assistant|quick question|okay so|hey|ok|okay|so|um|uh|alright|yo|hmm)\s+)+")
@@ -707,8 +707,7 @@ S("neg_word_overlap", N, "review the key points of the French revolution", "can 
   "what were the reviews like for the new Batman movie?", "how would you rate The Godfather?",
   "what's the exchange rate for euros?", "what's a normal resting heart rate?")
 S("neg_word_overlap", N, "I made an error at work today and feel awful", "what's the margin of error in polls?",
-  "what's the area code for Chicago?", "what's the dress code for a cocktail party?", "what's a zip code?",
-  "what's the wifi password format usually like?")
+  "what's the area code for Chicago?", "what's the dress code for a cocktail party?", "what's a zip code?")
 S("neg_word_overlap", N, "what does it mean when a cat purrs?", "what does it mean if I dream about teeth?",
   "what does it mean when your eye twitches?", "what does it mean to be an introvert?",
   "what does it mean when a dog wags its tail?")

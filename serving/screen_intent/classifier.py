@@ -1,0 +1,187 @@
+"""The screen-intent classifier (the tool router) as served by Triton; importable without it.
+
+Input: the current utterance and the earlier user lines of the conversation (oldest first).
+The classifier sees ``"\\n".join(earlier lines + [utterance])`` (the training contract, see
+``training.build_input_text``), with as many of the newest earlier lines as fit in the history
+token budget; the utterance itself is always kept and the tokenizer truncates on the left, so
+the oldest text is what gets cut. Output: ``p(screen)`` and the decision at the threshold.
+
+An optional language filter (lingua) vetoes a "yes" for an utterance that is confidently not
+English; it runs only on "yes" answers, so ordinary turns never pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from serving import paths
+from serving.settings import (
+    Setting,
+    SettingsError,
+    parse_bool,
+    parse_float,
+    parse_int,
+    parse_text,
+    resolve,
+)
+
+SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
+    Setting("model", "TOOL_MODEL", str(paths.EMBEDDED_SCREEN_INTENT_DIR), parse_text,
+            "sequence-classification checkpoint folder (label 1 or the last label = screen)"),
+    Setting("threshold", "TOOL_DECISION_THRESHOLD", 0.66, parse_float(0.0, 1.0),
+            "yes when p(screen) >= threshold"),
+    Setting("max_length", "TOOL_MAX_LENGTH", 1536, parse_int(8),
+            "max classifier input tokens (also capped by the tokenizer's model_max_length)"),
+    Setting("history_tokens", "TOOL_HISTORY_TOKENS", 1536, parse_int(0),
+            "budget for earlier user lines, in classifier tokens"),
+    Setting("language_filter", "TOOL_LANGUAGE_FILTER", True, parse_bool,
+            "veto yes for an utterance that is confidently not English (lingua)"),
+    Setting("threads", "TOOL_TORCH_THREADS", 1, parse_int(1), "torch CPU threads"),
+)
+
+# Languages the filter tells apart; a small set keeps lingua fast and keeps short English
+# utterances from being "detected" as Zulu or Tswana.
+FILTER_LANGUAGES = (
+    "ENGLISH", "SPANISH", "FRENCH", "GERMAN", "PORTUGUESE", "ITALIAN", "DUTCH", "RUSSIAN",
+    "POLISH", "TURKISH", "ARABIC", "HINDI", "CHINESE", "JAPANESE", "KOREAN", "VIETNAMESE",
+    "INDONESIAN", "UKRAINIAN", "SWEDISH", "ROMANIAN",
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    probability: float
+    decision: bool
+    english: bool = True
+
+
+class EnglishFilter:
+    """``is_english(text)``: False only when a non-English language is detected with confidence."""
+
+    def __init__(self, min_confidence: float = 0.5, min_words: int = 2) -> None:
+        self.min_confidence = min_confidence
+        self.min_words = min_words
+        try:
+            from lingua import Language, LanguageDetectorBuilder
+
+            languages = [getattr(Language, name) for name in FILTER_LANGUAGES]
+            self._detector: Any = LanguageDetectorBuilder.from_languages(*languages).build()
+            self._english = Language.ENGLISH
+        except ImportError:  # fail open, as a missing optional dependency should
+            self._detector = None
+
+    def is_english(self, text: str) -> bool:
+        text = text.strip()
+        if self._detector is None or len(text.split()) < self.min_words:
+            return True
+        try:
+            found = self._detector.compute_language_confidence_values(text)
+        except Exception:  # noqa: BLE001 - fail open
+            return True
+        if not found:
+            return True
+        best = found[0]
+        return bool(best.language == self._english or best.value < self.min_confidence)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    model: Path
+    threshold: float
+    max_length: int
+    history_tokens: int
+    language_filter: bool
+    threads: int
+    summary: str
+
+    @classmethod
+    def resolve(
+        cls, parameters: Mapping[str, str], environ: Mapping[str, str] = os.environ, *,
+        model_name: str = "screen_intent",
+    ) -> ClassifierConfig:
+        found = resolve(SCREEN_INTENT_SETTINGS, parameters, environ, model_name=model_name)
+        model = Path(found["model"]).expanduser()
+        if not (model / "config.json").is_file():
+            raise SettingsError(
+                f"model '{model_name}': TOOL_MODEL={model} is not a checkpoint folder (no "
+                "config.json); run scripts/setup.sh to train the embedded classifier, or point "
+                "TOOL_MODEL at a sequence-classification checkpoint"
+            )
+        return cls(
+            model=model.resolve(),
+            threshold=found["threshold"],
+            max_length=found["max_length"],
+            history_tokens=found["history_tokens"],
+            language_filter=found["language_filter"],
+            threads=found["threads"],
+            summary=found.describe(),
+        )
+
+
+class ScreenIntentClassifier:
+    def __init__(self, config: ClassifierConfig) -> None:
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        torch.set_num_threads(config.threads)
+        self.config = config
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(config.model)
+        self.tokenizer.truncation_side = "left"
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.float16 if device == "cuda" else torch.float32
+        self.model = AutoModelForSequenceClassification.from_pretrained(config.model, dtype=dtype)
+        self.model.to(device).eval()
+        self.device = device
+        limit = getattr(self.tokenizer, "model_max_length", None) or config.max_length
+        self.max_length = min(config.max_length, int(limit) if limit < 1_000_000 else config.max_length)
+        labels = int(self.model.config.num_labels)
+        self.yes_index = 1 if labels >= 2 else 0
+        self.is_longformer = "longformer" in str(self.model.config.model_type)
+        self.language = EnglishFilter() if config.language_filter else None
+
+    def input_text(self, utterance: str, earlier: Sequence[str]) -> str:
+        """The newest earlier lines that fit the history budget, then the utterance."""
+        kept: list[str] = []
+        budget = self.config.history_tokens
+        used = 0
+        for line in reversed([line.strip() for line in earlier if line.strip()]):
+            cost = len(self.tokenizer.encode(line, add_special_tokens=False)) + 1  # + "\n"
+            if used + cost > budget:
+                break
+            kept.append(line)
+            used += cost
+        parts = [*reversed(kept), utterance.strip()]
+        return "\n".join(part for part in parts if part)
+
+    def classify(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Decision]:
+        """Classify a batch of (utterance, earlier user lines)."""
+        torch = self._torch
+        texts = [self.input_text(utterance, earlier) for utterance, earlier in items]
+        encoded = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        ).to(self.device)
+        extra = {}
+        if self.is_longformer:
+            global_mask = torch.zeros_like(encoded["input_ids"])
+            global_mask[:, 0] = 1
+            extra["global_attention_mask"] = global_mask
+        with torch.inference_mode():
+            logits = self.model(**encoded, **extra).logits.float()
+        if logits.shape[-1] == 1:
+            probabilities = torch.sigmoid(logits[:, 0]).tolist()
+        else:
+            probabilities = torch.softmax(logits, dim=-1)[:, self.yes_index].tolist()
+        decisions = []
+        for (utterance, _), probability in zip(items, probabilities):
+            yes = probability >= self.config.threshold
+            english = True
+            if yes and self.language is not None:
+                english = self.language.is_english(utterance)
+                yes = english
+            decisions.append(Decision(float(probability), yes, english))
+        return decisions
