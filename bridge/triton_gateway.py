@@ -161,7 +161,16 @@ class TritonGateway:
         if self._client is None:
             import tritonclient.grpc.aio as grpcclient
 
-            self._client = grpcclient.InferenceServerClient(self.url)
+            # Reconnect within a second once Triton is back (gRPC's default backoff reaches 2 min).
+            self._client = grpcclient.InferenceServerClient(
+                self.url,
+                channel_args=[
+                    ("grpc.initial_reconnect_backoff_ms", 100),
+                    ("grpc.min_reconnect_backoff_ms", 100),
+                    ("grpc.max_reconnect_backoff_ms", 1000),
+                    ("grpc.enable_retries", 0),
+                ],
+            )
         return self._client
 
     async def close(self) -> None:

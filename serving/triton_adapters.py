@@ -71,6 +71,9 @@ class TritonMetricSink:
         self._metrics.clear()
         self._families.clear()
 
+    def declare(self, name: str, labels: Mapping[str, str]) -> None:
+        self._metric(name, labels)
+
     def increment(self, name: str, labels: Mapping[str, str], value: float) -> None:
         self._metric(name, labels).increment(value)
 

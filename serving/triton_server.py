@@ -217,8 +217,12 @@ class TritonServer:
         raise TritonError(f"tritonserver not ready after {timeout_s:.0f} s; log:\n{self.log_tail()}")
 
     def is_ready(self) -> bool:
+        """Models ready and the metrics endpoint up (it starts a moment after HTTP/gRPC)."""
         try:
             with urllib.request.urlopen(f"{self.http_url}/v2/health/ready", timeout=2) as reply:
+                if reply.status != 200:
+                    return False
+            with urllib.request.urlopen(self.metrics_url, timeout=2) as reply:
                 return bool(reply.status == 200)
         except (urllib.error.URLError, OSError):
             return False

@@ -68,6 +68,8 @@ Update = tuple[str, tuple[tuple[str, str], ...], float]  # (metric, extra labels
 
 
 class MetricSink(Protocol):
+    def declare(self, name: str, labels: Mapping[str, str]) -> None: ...
+
     def increment(self, name: str, labels: Mapping[str, str], value: float) -> None: ...
 
     def set(self, name: str, labels: Mapping[str, str], value: float) -> None: ...
@@ -127,6 +129,10 @@ class MetricsPump:
         self._stopped = threading.Event()
 
     def start(self) -> None:
+        # Every series exists from the start (at 0), so dashboards and alerts see it at once.
+        for name, spec in SPECS.items():
+            if name != "vllm:request_success_total":
+                self.sink.declare(name, self.labels)
         self._thread.start()
 
     def put(self, updates: Sequence[Update]) -> None:

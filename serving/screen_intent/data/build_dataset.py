@@ -17,6 +17,9 @@ Usage: ``python serving/screen_intent/data/build_dataset.py [--out PATH] [--chec
 (``--check`` exits non-zero when the committed file differs from what the script builds).
 """
 
+# The hand-written data tables below keep one family per call, wrapped by hand.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +30,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 SEED = 20250611
@@ -38,43 +41,217 @@ OUT_PATH = Path(__file__).with_name("screen_intent.jsonl")
 # Shared slot lists
 # --------------------------------------------------------------------------------------------
 SLOTS: dict[str, list[str]] = {
-    "WEAR": ["outfit", "dress", "shirt", "jacket", "fit", "pair of shoes", "hat", "suit",
-             "hoodie", "sweater", "skirt", "necklace"],
-    "DESIGN": ["logo", "design", "poster", "flyer", "thumbnail", "banner", "layout",
-               "color scheme", "font", "website", "landing page", "slide", "mockup", "icon",
-               "menu design", "wedding invitation", "business card", "album cover"],
-    "DOC": ["email", "message", "text", "cover letter", "paragraph", "essay", "caption",
-            "tweet", "post", "bio", "resume", "reply", "title", "headline", "description",
-            "listing", "review", "intro", "outline", "slide"],
-    "IMG": ["photo", "picture", "pic", "selfie", "meme", "drawing", "painting", "sketch",
-            "edit", "profile picture", "collage"],
-    "CODE": ["code", "function", "query", "script", "regex", "SQL", "config", "class",
-             "loop", "unit test", "pull request", "diff"],
-    "CHOICE": ["one", "option", "color", "flight", "hotel", "plan", "laptop", "apartment",
-               "font", "name", "template", "phone case", "couch", "rug"],
-    "THING_ID": ["dog breed", "plant", "bird", "bug", "car", "building", "painting",
-                 "font", "flower", "mushroom", "coin", "actor", "logo"],
-    "CITY": ["Paris", "Tokyo", "Chicago", "Lisbon", "Cairo", "Toronto", "Seoul", "Lima",
-             "Denver", "Berlin", "Mumbai", "Sydney"],
-    "COUNTRY": ["France", "Japan", "Brazil", "Canada", "Kenya", "Australia", "Egypt",
-                "Norway", "Peru", "Vietnam", "Italy", "Mexico"],
-    "ANIMAL": ["dragon", "lonely robot", "brave mouse", "talking cat", "pirate", "wizard",
-               "lost puppy", "sleepy bear", "time traveler", "space whale"],
-    "TOPIC": ["AI", "remote work", "electric cars", "social media", "crypto", "nuclear power",
-              "homeschooling", "the four day work week", "self driving cars", "space travel",
-              "video games", "online dating", "tiny houses", "veganism"],
-    "SCREEN_DEV": ["monitor", "TV", "laptop", "tablet", "phone", "projector", "smartwatch",
-                   "e-reader"],
-    "OS": ["Windows", "a Mac", "an iPhone", "Android", "a Chromebook", "Linux", "an iPad",
-           "a Samsung phone"],
+    "WEAR": [
+        "outfit",
+        "dress",
+        "shirt",
+        "jacket",
+        "fit",
+        "pair of shoes",
+        "hat",
+        "suit",
+        "hoodie",
+        "sweater",
+        "skirt",
+        "necklace",
+    ],
+    "DESIGN": [
+        "logo",
+        "design",
+        "poster",
+        "flyer",
+        "thumbnail",
+        "banner",
+        "layout",
+        "color scheme",
+        "font",
+        "website",
+        "landing page",
+        "slide",
+        "mockup",
+        "icon",
+        "menu design",
+        "wedding invitation",
+        "business card",
+        "album cover",
+    ],
+    "DOC": [
+        "email",
+        "message",
+        "text",
+        "cover letter",
+        "paragraph",
+        "essay",
+        "caption",
+        "tweet",
+        "post",
+        "bio",
+        "resume",
+        "reply",
+        "title",
+        "headline",
+        "description",
+        "listing",
+        "review",
+        "intro",
+        "outline",
+        "slide",
+    ],
+    "IMG": [
+        "photo",
+        "picture",
+        "pic",
+        "selfie",
+        "meme",
+        "drawing",
+        "painting",
+        "sketch",
+        "edit",
+        "profile picture",
+        "collage",
+    ],
+    "CODE": [
+        "code",
+        "function",
+        "query",
+        "script",
+        "regex",
+        "SQL",
+        "config",
+        "class",
+        "loop",
+        "unit test",
+        "pull request",
+        "diff",
+    ],
+    "CHOICE": [
+        "one",
+        "option",
+        "color",
+        "flight",
+        "hotel",
+        "plan",
+        "laptop",
+        "apartment",
+        "font",
+        "name",
+        "template",
+        "phone case",
+        "couch",
+        "rug",
+    ],
+    "THING_ID": [
+        "dog breed",
+        "plant",
+        "bird",
+        "bug",
+        "car",
+        "building",
+        "painting",
+        "font",
+        "flower",
+        "mushroom",
+        "coin",
+        "actor",
+        "logo",
+    ],
+    "CITY": [
+        "Paris",
+        "Tokyo",
+        "Chicago",
+        "Lisbon",
+        "Cairo",
+        "Toronto",
+        "Seoul",
+        "Lima",
+        "Denver",
+        "Berlin",
+        "Mumbai",
+        "Sydney",
+    ],
+    "COUNTRY": [
+        "France",
+        "Japan",
+        "Brazil",
+        "Canada",
+        "Kenya",
+        "Australia",
+        "Egypt",
+        "Norway",
+        "Peru",
+        "Vietnam",
+        "Italy",
+        "Mexico",
+    ],
+    "ANIMAL": [
+        "dragon",
+        "lonely robot",
+        "brave mouse",
+        "talking cat",
+        "pirate",
+        "wizard",
+        "lost puppy",
+        "sleepy bear",
+        "time traveler",
+        "space whale",
+    ],
+    "TOPIC": [
+        "AI",
+        "remote work",
+        "electric cars",
+        "social media",
+        "crypto",
+        "nuclear power",
+        "homeschooling",
+        "the four day work week",
+        "self driving cars",
+        "space travel",
+        "video games",
+        "online dating",
+        "tiny houses",
+        "veganism",
+    ],
+    "SCREEN_DEV": [
+        "monitor",
+        "TV",
+        "laptop",
+        "tablet",
+        "phone",
+        "projector",
+        "smartwatch",
+        "e-reader",
+    ],
+    "OS": [
+        "Windows",
+        "a Mac",
+        "an iPhone",
+        "Android",
+        "a Chromebook",
+        "Linux",
+        "an iPad",
+        "a Samsung phone",
+    ],
 }
 
 # Spoken fillers used for surface variants (applied to both labels alike).
-PREFIXES = ["hey ", "hey, ", "ok ", "okay so ", "so ", "um ", "uh ", "alright ", "yo ",
-            "hey assistant, ", "hmm ", "okay, "]
+PREFIXES = [
+    "hey ",
+    "hey, ",
+    "ok ",
+    "okay so ",
+    "so ",
+    "um ",
+    "uh ",
+    "alright ",
+    "yo ",
+    "hey assistant, ",
+    "hmm ",
+    "okay, ",
+]
 # Fillers removed when comparing utterances for near duplicates (split leakage).
 _FILLER_RE = re.compile(
-    r"^(?:(?:hey assistant|quick question|okay so|hey|ok|okay|so|um|uh|alright|yo|hmm)\s+)+")
+    r"^(?:(?:hey assistant|quick question|okay so|hey|ok|okay|so|um|uh|alright|yo|hmm)\s+)+"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -84,9 +261,9 @@ _FILLER_RE = re.compile(
 class Group:
     kind: str
     label: int
-    items: list[tuple[tuple[str, ...], str]]   # (earlier user lines, pattern of the utterance)
-    cap: int | None = None                     # max rows from this group (seeded sample)
-    variants: bool = True                      # add ASR / filler surface variants
+    items: list[tuple[tuple[str, ...], str]]  # (earlier user lines, pattern of the utterance)
+    cap: int | None = None  # max rows from this group (seeded sample)
+    variants: bool = True  # add ASR / filler surface variants
     gid: str = ""
 
 
@@ -98,16 +275,22 @@ def S(kind: str, label: int, *texts: str, cap: int | None = None, variants: bool
     GROUPS.append(Group(kind, label, [((), t) for t in texts], cap, variants))
 
 
-def MP(kind: str, label: int, *blocks: tuple[str | list[str], list[str]], cap: int | None = None,
-       variants: bool = True) -> None:
+def MP(
+    kind: str,
+    label: int,
+    *blocks: tuple[str | list[str], list[str]],
+    cap: int | None = None,
+    variants: bool = True,
+) -> None:
     """A multi-turn group: each block is (earlier user line(s), [current utterances])."""
-    items = []
+    items: list[tuple[tuple[str, ...], str]] = []
     for ctx, texts in blocks:
         ctx_t = (ctx,) if isinstance(ctx, str) else tuple(ctx)
         items.extend((ctx_t, t) for t in texts)
     GROUPS.append(Group(kind, label, items, cap, variants))
 
 
+# fmt: off
 # ============================================================================================
 # POSITIVES (label 1)
 # ============================================================================================
@@ -1041,6 +1224,7 @@ MP("mt_neg", N, ("I want to write a poem for my wife", ["can you help?", "what s
    ("I have to write an essay about climate change", ["where do I start?", "what should my thesis be?"]))
 MP("mt_neg", N, ("I'm listening to Taylor Swift", ["what's her best album?", "is she touring this year?"]),
    ("this song is stuck in my head", ["what should I do?", "how do I stop it?"]))
+# fmt: on
 
 # --------------------------------------------------------------------------------------------
 # Expansion
@@ -1053,7 +1237,7 @@ def expand(pattern: str) -> list[str]:
     parts: list[list[str]] = []
     pos = 0
     for m in _ALT_RE.finditer(pattern):
-        parts.append([pattern[pos:m.start()]])
+        parts.append([pattern[pos : m.start()]])
         body = m.group(1)
         if body.startswith("@"):
             parts.append(SLOTS[body[1:]])
@@ -1091,7 +1275,12 @@ def asr_style(rng: random.Random, s: str) -> str:
 
 
 def with_prefix(rng: random.Random, s: str) -> str:
-    if _FILLER_RE.match(normalize(s) + " ") or normalize(s).split(" ")[0] in {"thanks", "cool", "great", "wait"}:
+    if _FILLER_RE.match(normalize(s) + " ") or normalize(s).split(" ")[0] in {
+        "thanks",
+        "cool",
+        "great",
+        "wait",
+    }:
         return s
     return rng.choice(PREFIXES) + s
 
@@ -1187,7 +1376,7 @@ def assign_splits(rows: list[Row], rng: random.Random) -> dict[str, str]:
             take = abs(held + n - target) < abs(held - target)
             split_of_comp[c] = "heldout" if take else "train"
             held += n if take else 0
-        if held == 0 and len(comps) >= 2:   # every kind gets at least one held-out family
+        if held == 0 and len(comps) >= 2:  # every kind gets at least one held-out family
             smallest = min(comps, key=lambda c: comp_size[c])
             split_of_comp[smallest] = "heldout"
         if all(split_of_comp[c] == "heldout" for c in comps):
@@ -1201,8 +1390,17 @@ def build() -> list[dict]:
     split = assign_splits(rows, random.Random(SEED + 1))
     out = []
     for i, r in enumerate(rows, 1):
-        out.append({"id": f"si-{i:05d}", "context": r.context, "text": r.text, "label": r.label,
-                    "split": split[r.gid], "kind": r.kind, "group": r.gid})
+        out.append(
+            {
+                "id": f"si-{i:05d}",
+                "context": r.context,
+                "text": r.text,
+                "label": r.label,
+                "split": split[r.gid],
+                "kind": r.kind,
+                "group": r.gid,
+            }
+        )
     return out
 
 
@@ -1213,10 +1411,14 @@ def render(records: list[dict]) -> str:
 def summary(records: list[dict]) -> str:
     lines = []
     c = Counter((r["split"], r["label"]) for r in records)
-    lines.append(f"rows: {len(records)}  positives: {sum(r['label'] for r in records)}  "
-                 f"multi-turn: {sum(1 for r in records if r['context'])}")
+    lines.append(
+        f"rows: {len(records)}  positives: {sum(r['label'] for r in records)}  "
+        f"multi-turn: {sum(1 for r in records if r['context'])}"
+    )
     for s in ("train", "heldout"):
-        lines.append(f"  {s:8s} total={c[(s, 0)] + c[(s, 1)]:5d}  label1={c[(s, 1)]:4d}  label0={c[(s, 0)]:4d}")
+        lines.append(
+            f"  {s:8s} total={c[(s, 0)] + c[(s, 1)]:5d}  label1={c[(s, 1)]:4d}  label0={c[(s, 0)]:4d}"
+        )
     kc = Counter((r["kind"], r["label"], r["split"]) for r in records)
     kinds = sorted({(r["kind"], r["label"]) for r in records}, key=lambda x: (-x[1], x[0]))
     lines.append(f"  {'kind':24s} label  train heldout")
@@ -1228,7 +1430,9 @@ def summary(records: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT_PATH)
-    ap.add_argument("--check", action="store_true", help="compare with the existing file, write nothing")
+    ap.add_argument(
+        "--check", action="store_true", help="compare with the existing file, write nothing"
+    )
     args = ap.parse_args(argv)
     records = build()
     text = render(records)

@@ -1,0 +1,192 @@
+"""The bridge's network shell: HTTP routes and the ``/ws`` endpoint on one ``websockets`` server.
+
+- ``GET /`` and ``GET /healthz``: ``{"status": "ok"}`` when Triton serves the models this
+  deploy mode needs, else 503 with what is missing (load balancers stop routing to us).
+- ``GET /favicon.ico``: 204. ``GET /metrics``: the bridge's Prometheus metrics.
+- ``/ws``: authentication (§2) and admission (§3) happen during the handshake; the handshake
+  is always accepted so that a refused client gets an error frame and a close code it can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from bridge.budget import TokenBudgets
+from bridge.connection import Connection
+from bridge.metrics import BridgeMetrics
+from bridge.protocol import errors
+from bridge.protocol.auth import api_key_matches, provided_api_key
+from bridge.protocol.config import BridgeConfig
+from bridge.protocol.generation import load_phrase_bias
+from bridge.session import SessionStore
+from bridge.triton_gateway import TritonGateway
+
+log = logging.getLogger("yap.bridge")
+MAX_FRAME_BYTES = 16 * 2**20  # what uvicorn accepts; the reference has no smaller limit
+
+
+@dataclass
+class Admission:
+    authenticated: bool
+    admitted: bool
+    active: int = 0
+
+
+class Capacity:
+    """The connection semaphore of §3, with the counts the rejection frame reports."""
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self.active = 0
+        self._freed = asyncio.Condition()
+
+    async def acquire(self, timeout_s: float) -> bool:
+        async with self._freed:
+            try:
+                await asyncio.wait_for(
+                    self._freed.wait_for(lambda: self.active < self.maximum), timeout_s
+                )
+            except TimeoutError:
+                return False
+            self.active += 1
+            return True
+
+    async def release(self) -> None:
+        async with self._freed:
+            self.active -= 1
+            self._freed.notify()
+
+
+class BridgeApp:
+    def __init__(self, config: BridgeConfig, *, gateway: TritonGateway | None = None) -> None:
+        self.config = config
+        self.gateway = gateway or TritonGateway(config.triton_grpc_url, timeout_s=config.tool_timeout_s)
+        self.sessions = SessionStore(config)
+        self.budgets = TokenBudgets(self.gateway)
+        self.metrics = BridgeMetrics()
+        self.phrase_bias = load_phrase_bias(config.chat_logit_bias_file)
+        self.speculative = config.concurrent_model_call
+        self.capacity = Capacity(config.max_concurrent_connections)
+        self._admissions: weakref.WeakKeyDictionary[Any, Admission] = weakref.WeakKeyDictionary()
+        self._health: tuple[float, int, dict[str, Any]] = (0.0, 0, {})
+        self.server: Any = None
+
+    # -- models this deploy mode needs -------------------------------------------------------
+    @property
+    def required_models(self) -> list[str]:
+        models = [self.gateway.tokenizer_model]
+        if self.config.deploy_chat:
+            models.append(self.gateway.chat_model)
+        if self.config.deploy_tool:
+            models.append(self.gateway.intent_model)
+        return models
+
+    async def health(self) -> tuple[int, dict[str, Any]]:
+        checked_at, status, body = self._health
+        if time.monotonic() - checked_at < 1.0:
+            return status, body
+        ready = await self.gateway.models_ready(self.required_models)
+        if all(ready.values()):
+            status, body = 200, {"status": "ok"}
+        else:
+            missing = [m for m, ok in ready.items() if not ok]
+            status = 503
+            body = {
+                "status": "unavailable",
+                "message": f"Triton at {self.config.triton_grpc_url} does not serve: {', '.join(missing)}",
+                "models": ready,
+            }
+        self._health = (time.monotonic(), status, body)
+        return status, body
+
+    # -- handshake ---------------------------------------------------------------------------
+    async def process_request(self, connection: Any, request: Any) -> Any:
+        from websockets.datastructures import Headers
+        from websockets.http11 import Response
+
+        def reply(status: int, body: bytes, content_type: str) -> Response:
+            headers = Headers([("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return Response(status, HTTPStatus(status).phrase, headers, body)
+
+        url = urlsplit(request.path)
+        if url.path in ("/", "/healthz"):
+            status, body = await self.health()
+            return reply(status, json.dumps(body).encode(), "application/json")
+        if url.path == "/favicon.ico":
+            return Response(204, "No Content", Headers(), b"")
+        if url.path == "/metrics":
+            return reply(200, self.metrics.render(), "text/plain; version=0.0.4")
+        if url.path != "/ws":
+            return reply(404, b'{"detail":"Not Found"}', "application/json")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        key = provided_api_key(query, list(request.headers.raw_items()))
+        if not api_key_matches(key, self.config.text_api_key):
+            self._admissions[connection] = Admission(authenticated=False, admitted=False)
+            return None
+        admitted = await self.capacity.acquire(self.config.ws_handshake_acquire_timeout_s)
+        self._admissions[connection] = Admission(True, admitted, self.capacity.active)
+        return None
+
+    async def handle(self, websocket: Any) -> None:
+        admission = self._admissions.pop(websocket, None) or Admission(False, False)
+        peer = str(getattr(websocket, "remote_address", ""))
+        if not admission.authenticated:
+            self.metrics.rejected_connections.labels(reason="auth").inc()
+            log.info("auth failed peer=%s", peer)
+            await self._refuse(websocket, errors.authentication_failed(self.config.ws_close_unauthorized_code))
+            return
+        if not admission.admitted:
+            self.metrics.rejected_connections.labels(reason="capacity").inc()
+            active = self.capacity.active
+            refusal = errors.server_at_capacity(active, self.capacity.maximum, self.config.ws_close_busy_code)
+            await self._refuse(websocket, refusal)
+            return
+        self.metrics.active_connections.inc()
+        try:
+            await Connection(self, websocket, peer).run()
+        finally:
+            self.metrics.active_connections.dec()
+            await self.capacity.release()
+
+    async def _refuse(self, websocket: Any, error: errors.ProtocolError) -> None:
+        self.metrics.errors.labels(error_code=str(error.error_code)).inc()
+        try:
+            await websocket.send(error.to_json())
+            await websocket.close(error.close_code or 1008)
+        except Exception:  # noqa: BLE001 - the client may already be gone
+            pass
+
+    # -- serving -----------------------------------------------------------------------------
+    async def start(self, host: str | None = None, port: int | None = None) -> Any:
+        from websockets.asyncio.server import serve
+
+        self.server = await serve(
+            self.handle,
+            host or self.config.bridge_host,
+            self.config.bridge_port if port is None else port,
+            process_request=self.process_request,
+            max_size=MAX_FRAME_BYTES,
+            compression=None,  # small JSON frames: deflate would cost latency and CPU
+            ping_interval=20,
+            ping_timeout=20,
+            server_header="yap-bridge",
+        )
+        return self.server
+
+    @property
+    def port(self) -> int:
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        await self.gateway.close()
