@@ -126,7 +126,9 @@ class YapClient:
         await self.read_turn(result, timeout=timeout, expect_ack=expect_ack)
         return result
 
-    async def read_turn(self, result: TurnResult, *, timeout: float = 120.0, expect_ack: bool = True) -> None:
+    async def read_turn(
+        self, result: TurnResult, *, timeout: float = 120.0, expect_ack: bool = True
+    ) -> None:
         deadline = time.perf_counter() + timeout
         while True:
             frame = await self.recv(max(0.01, deadline - time.perf_counter()))

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bridge.protocol import errors
 from bridge.protocol.errors import ProtocolError
@@ -35,13 +35,15 @@ from bridge.protocol.messages import (
     End,
     Followup,
     Ping,
-    Pong as PongMessage,
     SetPersona,
     Start,
     WarmHistory,
     WarmPersona,
     binary_frame_error,
     parse_client_message,
+)
+from bridge.protocol.messages import (
+    Pong as PongMessage,
 )
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sampling import SamplingOverrides
@@ -171,7 +173,7 @@ class Connection:
             await self.emit(errors.engine_unavailable(str(exc)))
         except TritonRequestError as exc:
             await self.emit(errors.internal_error(str(exc)))
-        except Exception as exc:  # noqa: BLE001 - never crash the connection
+        except Exception as exc:
             log.exception("message handling failed peer=%s type=%s", self.peer, message.type)
             await self.emit(errors.internal_error(f"{type(exc).__name__}: {exc}"))
 
@@ -184,10 +186,15 @@ class Connection:
         rejected = limiter.attempt()
         if rejected is None:
             return True
-        kind = "cancel" if limiter is self.cancel_limiter else "message"
+        kind: Literal["message", "cancel"] = (
+            "cancel" if limiter is self.cancel_limiter else "message"
+        )
         self.app.metrics.rate_limited.labels(limiter=kind).inc()
         if kind == "cancel":
-            limit, window = self.config.ws_max_cancels_per_window, self.config.ws_cancel_window_seconds
+            limit, window = (
+                self.config.ws_max_cancels_per_window,
+                self.config.ws_cancel_window_seconds,
+            )
         else:
             limit, window = (
                 self.config.ws_max_messages_per_window,
@@ -234,6 +241,7 @@ class Connection:
         return False
 
     async def on_start(self, message: Start) -> None:
+        received_at = time.monotonic()
         config = self.config
         session_id = read_session_id(message.fields)
         if isinstance(session_id, ProtocolError):
@@ -249,10 +257,14 @@ class Connection:
         if isinstance(request, ProtocolError):
             await self.emit(request)
             return
-        if config.deploy_chat and request.chat_prompt is not None:
-            if await self.app.budgets.exceeds(request.chat_prompt, config.chat_prompt_max_tokens):
-                await self.emit(errors.chat_prompt_too_long(config.chat_prompt_max_tokens))
-                return
+        limit = config.chat_prompt_max_tokens
+        if (
+            config.deploy_chat
+            and request.chat_prompt is not None
+            and await self.app.budgets.exceeds(request.chat_prompt, limit)
+        ):
+            await self.emit(errors.chat_prompt_too_long(limit))
+            return
         await self._apply_start(session, request)
         utterance = request.user_utterance
         if utterance:
@@ -287,6 +299,8 @@ class Connection:
             decide_tool=config.deploy_tool,
             chat=config.deploy_chat,
             check_screen_prefix=session.prefix_for_check(config),
+            include_timings=message.fields.get("include_timings") is True,
+            received_at=received_at,
         )
         self._launch(session, plan)
 
@@ -325,7 +339,9 @@ class Connection:
         }
         if overrides is not None:
             values.update(overrides.sampling_parameters())
-        return chat_sampling(values, max_tokens=config.chat_max_out, phrase_bias=self.app.phrase_bias)
+        return chat_sampling(
+            values, max_tokens=config.chat_max_out, phrase_bias=self.app.phrase_bias
+        )
 
     def _launch(self, session: Session, plan: TurnPlan) -> None:
         handle = TurnHandle()
@@ -368,7 +384,9 @@ class Connection:
         if isinstance(request, ProtocolError):
             await self.emit(request)
             return
-        text = await self.app.budgets.trim_text(request.history_text, self.config.history_max_tokens)
+        text = await self.app.budgets.trim_text(
+            request.history_text, self.config.history_max_tokens
+        )
         turns = [HistoryTurn(i, u, a) for i, (u, a) in enumerate(parse_history_text(text))]
         messages = [m.to_dict() for m in build_chat_messages(None, turns, None)]
         if messages:
@@ -451,7 +469,9 @@ class Connection:
             return
         assert session is not None
         self._abort_running(session)
-        utterance = followup_utterance(session.prefix_for_followup(self.config), request.analysis_text)
+        utterance = followup_utterance(
+            session.prefix_for_followup(self.config), request.analysis_text
+        )
         utterance = await self.app.budgets.head(utterance, self.config.user_utt_max_tokens)
         prompt_turns = session.history.turns
         session.history, turn_id = session.history.with_user_turn(

@@ -5,7 +5,22 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY_BUCKETS = (
-    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0,
+    0.005,
+    0.01,
+    0.02,
+    0.03,
+    0.05,
+    0.075,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.5,
+    0.75,
+    1.0,
+    2.0,
+    5.0,
+    10.0,
 )
 
 
@@ -23,7 +38,10 @@ class BridgeMetrics:
             registry=r,
         )
         self.turns = Counter(
-            "yap_turns_total", "Turns by kind (start, followup) and outcome", ["kind", "outcome"], registry=r
+            "yap_turns_total",
+            "Turns by kind (start, followup) and outcome",
+            ["kind", "outcome"],
+            registry=r,
         )
         self.cancels = Counter("yap_cancels_total", "cancel messages handled", registry=r)
         self.barge_ins = Counter(

@@ -68,7 +68,9 @@ class Capacity:
 class BridgeApp:
     def __init__(self, config: BridgeConfig, *, gateway: TritonGateway | None = None) -> None:
         self.config = config
-        self.gateway = gateway or TritonGateway(config.triton_grpc_url, timeout_s=config.tool_timeout_s)
+        self.gateway = gateway or TritonGateway(
+            config.triton_grpc_url, timeout_s=config.tool_timeout_s
+        )
         self.sessions = SessionStore(config)
         self.budgets = TokenBudgets(self.gateway)
         self.metrics = BridgeMetrics()
@@ -101,7 +103,9 @@ class BridgeApp:
             status = 503
             body = {
                 "status": "unavailable",
-                "message": f"Triton at {self.config.triton_grpc_url} does not serve: {', '.join(missing)}",
+                "message": (
+                    f"Triton at {self.config.triton_grpc_url} does not serve: {', '.join(missing)}"
+                ),
                 "models": ready,
             }
         self._health = (time.monotonic(), status, body)
@@ -141,12 +145,16 @@ class BridgeApp:
         if not admission.authenticated:
             self.metrics.rejected_connections.labels(reason="auth").inc()
             log.info("auth failed peer=%s", peer)
-            await self._refuse(websocket, errors.authentication_failed(self.config.ws_close_unauthorized_code))
+            await self._refuse(
+                websocket, errors.authentication_failed(self.config.ws_close_unauthorized_code)
+            )
             return
         if not admission.admitted:
             self.metrics.rejected_connections.labels(reason="capacity").inc()
             active = self.capacity.active
-            refusal = errors.server_at_capacity(active, self.capacity.maximum, self.config.ws_close_busy_code)
+            refusal = errors.server_at_capacity(
+                active, self.capacity.maximum, self.config.ws_close_busy_code
+            )
             await self._refuse(websocket, refusal)
             return
         self.metrics.active_connections.inc()
@@ -161,7 +169,7 @@ class BridgeApp:
         try:
             await websocket.send(error.to_json())
             await websocket.close(error.close_code or 1008)
-        except Exception:  # noqa: BLE001 - the client may already be gone
+        except Exception:
             pass
 
     # -- serving -----------------------------------------------------------------------------

@@ -105,7 +105,9 @@ class SessionStore:
             return 0
         cutoff = self._clock() - ttl
         stale = [
-            sid for sid, s in self._sessions.items() if s.last_access < cutoff and not s.turn_running
+            sid
+            for sid, s in self._sessions.items()
+            if s.last_access < cutoff and not s.turn_running
         ]
         for sid in stale:
             del self._sessions[sid]

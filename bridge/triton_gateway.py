@@ -49,7 +49,9 @@ def _classify_error(error: BaseException, what: str) -> Exception:
     text = str(error)
     lowered = text.lower()
     if any(marker in lowered for marker in _UNAVAILABLE_MARKERS):
-        return TritonUnavailable(f"{what}: Triton is unreachable or the model is not loaded ({text})")
+        return TritonUnavailable(
+            f"{what}: Triton is unreachable or the model is not loaded ({text})"
+        )
     return TritonRequestError(f"{what}: {text}")
 
 
@@ -98,7 +100,7 @@ class ChatStream:
             return
         try:
             self._call = self._client.stream_infer(self._requests())
-        except Exception as exc:  # noqa: BLE001 - map every client failure to our two errors
+        except Exception as exc:
             raise _classify_error(exc, "chat stream") from None
         try:
             async for result, error in self._call:
@@ -124,7 +126,7 @@ class ChatStream:
         except asyncio.CancelledError:
             self.cancel()
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if self.cancelled:
                 return
             raise _classify_error(exc, "chat stream") from None
@@ -186,14 +188,14 @@ class TritonGateway:
                 found[model] = bool(
                     await self.client.is_model_ready(model, client_timeout=self.timeout_s)
                 )
-            except Exception:  # noqa: BLE001 - any failure means "not ready"
+            except Exception:
                 found[model] = False
         return found
 
     async def _infer(self, model: str, inputs: list[Any], what: str) -> Any:
         try:
             return await self.client.infer(model, inputs, client_timeout=self.timeout_s)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _classify_error(exc, what) from None
 
     async def measure(
@@ -216,7 +218,9 @@ class TritonGateway:
             for n, t in zip(counts, kept)
         ]
 
-    async def classify(self, utterance: str, earlier_user_lines: Sequence[str]) -> tuple[float, bool]:
+    async def classify(
+        self, utterance: str, earlier_user_lines: Sequence[str]
+    ) -> tuple[float, bool]:
         """(p(screen), decision) for one utterance and the earlier user lines (oldest first)."""
         inputs = [
             _bytes_input("text", [utterance], [1, 1]),

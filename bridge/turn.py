@@ -60,6 +60,7 @@ class TurnPlan:
     decide_tool: bool
     chat: bool
     check_screen_prefix: str
+    include_timings: bool = False  # extension: done.timings for benchmarks
     received_at: float = field(default_factory=time.monotonic)
 
 
@@ -97,7 +98,7 @@ class _ChatFeed:
         except asyncio.CancelledError:
             self.queue.put_nowait(_END)
             raise
-        except Exception as exc:  # noqa: BLE001 - handed to the reader
+        except Exception as exc:
             self.queue.put_nowait(exc)
 
     async def next(self) -> ChatDelta | None:
@@ -136,6 +137,7 @@ class Turn:
         self.phrase_bias = phrase_bias
         self.speculative = speculative
         self.first_token_at: float | None = None
+        self.timings: dict[str, float | int | str] = {}
 
     async def send(self, frame: Frame | ProtocolError) -> None:
         if not self.handle.aborted:
@@ -151,7 +153,9 @@ class Turn:
             tool: ToolCall | None = None
             if plan.decide_tool:
                 tool = await self._decide_tool()
-                self.metrics.tool_decision.observe(time.monotonic() - plan.received_at)
+                tool_s = time.monotonic() - plan.received_at
+                self.metrics.tool_decision.observe(tool_s)
+                self.timings["tool_ms"] = round(tool_s * 1000.0, 3)
                 await self.send(tool)
             if plan.chat:
                 screen = tool is not None and tool.status == "yes"
@@ -163,7 +167,7 @@ class Turn:
                 await self._stream(feed)
             else:
                 await self.send(Final(""))
-                await self.send(Done())
+                await self.send(Done(self.timings if plan.include_timings else None))
         except asyncio.CancelledError:
             outcome = "cancelled"
             raise
@@ -176,7 +180,7 @@ class Turn:
         except TimeoutError:
             outcome = "generation_timeout"
             await self.send(errors.generation_timeout(self.config.gen_timeout_s))
-        except Exception as exc:  # noqa: BLE001 - a turn never dies silently
+        except Exception as exc:
             outcome = "internal_error"
             log.exception("turn failed session=%s", plan.session.session_id)
             await self.send(errors.internal_error(f"{type(exc).__name__}: {exc}"))
@@ -198,7 +202,9 @@ class Turn:
             else:
                 try:
                     async with asyncio.timeout(self.config.tool_timeout_s):
-                        _, yes = await self.gateway.classify(plan.utterance, plan.earlier_user_lines)
+                        _, yes = await self.gateway.classify(
+                            plan.utterance, plan.earlier_user_lines
+                        )
                     text = TAKE_SCREENSHOT if yes else NO_TOOL
                 except TimeoutError:
                     self.metrics.tool_timeouts.inc()
@@ -215,8 +221,10 @@ class Turn:
             [m.to_dict() for m in messages],
             plan.sampling,
             request_id=f"{plan.session.session_id}:{plan.turn_id}",
+            want_stats=True,
         )
         self.handle.streams.append(stream)
+        self.timings["chat_started_ms"] = round((time.monotonic() - plan.received_at) * 1000.0, 3)
         return _ChatFeed(stream)
 
     async def _stream(self, feed: _ChatFeed) -> None:
@@ -242,11 +250,19 @@ class Turn:
                     else:
                         await self._token(piece)
                 if delta.final:
+                    for key in (
+                        "engine_ttft_ms",
+                        "model_ttft_ms",
+                        "num_input_tokens",
+                        "num_cached_tokens",
+                    ):
+                        if delta.stats and key in delta.stats:
+                            self.timings[key] = delta.stats[key]
                     break
         if pending:
             await self._token(pending)
         await self.send(Final("".join(self.handle.delivered)))
-        await self.send(Done())
+        await self.send(Done(self.timings if self.plan.include_timings else None))
 
     async def _token(self, text: str) -> None:
         if self.handle.aborted:
@@ -255,7 +271,9 @@ class Turn:
         self.handle.delivered.append(text)
         if self.first_token_at is None:
             self.first_token_at = time.monotonic()
-            self.metrics.chat_ttft.observe(self.first_token_at - self.plan.received_at)
+            ttft = self.first_token_at - self.plan.received_at
+            self.metrics.chat_ttft.observe(ttft)
+            self.timings["bridge_ttft_ms"] = round(ttft * 1000.0, 3)
 
     def _record_history(self, outcome: str) -> None:
         """Fill the reply into the turn: the whole text, or what was delivered before a stop."""

@@ -20,6 +20,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from serving import paths
 
@@ -77,7 +78,7 @@ def prepare_chat(output_dir: Path = paths.EMBEDDED_CHAT_DIR, *, force: bool = Fa
 
     started = time.monotonic()
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model: Any = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     # save_pretrained refuses a model that still carries its GGUF quantizer; the weights are
     # already dequantized to plain tensors at this point.
     if getattr(model, "hf_quantizer", None) is not None:

@@ -54,7 +54,9 @@ def parse_int(minimum: int | None = None, maximum: int | None = None) -> Callabl
     return parse
 
 
-def parse_float(minimum: float | None = None, maximum: float | None = None) -> Callable[[str], float]:
+def parse_float(
+    minimum: float | None = None, maximum: float | None = None
+) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             value = float(text.strip())

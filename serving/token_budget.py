@@ -17,8 +17,13 @@ from serving.screen_intent.classifier import SCREEN_INTENT_SETTINGS
 from serving.settings import Setting, SettingsError, parse_text, resolve
 
 TOKENIZER_SETTINGS: tuple[Setting, ...] = (
-    Setting("tokenizer", "TOKENIZER_MODEL", "auto", parse_text,
-            "auto: the chat tokenizer (the classifier's when DEPLOY_MODELS=tool), or a folder"),
+    Setting(
+        "tokenizer",
+        "TOKENIZER_MODEL",
+        "auto",
+        parse_text,
+        "auto: the chat tokenizer (the classifier's when DEPLOY_MODELS=tool), or a folder",
+    ),
 )
 
 

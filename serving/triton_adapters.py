@@ -109,11 +109,15 @@ class TritonChatSink:
                 tensors.append(text_tensor(pb, "logprobs", [text]))
             if chat.wants("return_num_input_tokens"):
                 tensors.append(
-                    pb.Tensor("num_input_tokens", np.array([delta.num_input_tokens], dtype=np.uint32))
+                    pb.Tensor(
+                        "num_input_tokens", np.array([delta.num_input_tokens], dtype=np.uint32)
+                    )
                 )
             if chat.wants("return_num_output_tokens"):
                 tensors.append(
-                    pb.Tensor("num_output_tokens", np.array([delta.token_ids_count], dtype=np.uint32))
+                    pb.Tensor(
+                        "num_output_tokens", np.array([delta.token_ids_count], dtype=np.uint32)
+                    )
                 )
             if chat.wants("return_stats") and delta.stats is not None:
                 tensors.append(text_tensor(pb, "stats", [json.dumps(delta.stats)]))
@@ -124,7 +128,9 @@ class TritonChatSink:
 
     def finish(self, final: Delta) -> None:
         self._closed = True
-        self._sender.send(self._response(final), flags=self._pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
+        self._sender.send(
+            self._response(final), flags=self._pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL
+        )
 
     def fail(self, message: str, kind: str = "invalid") -> None:
         if self._closed:

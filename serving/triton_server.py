@@ -191,7 +191,7 @@ class TritonServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = launch_env({**os.environ, **self.env})
         log = self.log_path.open("wb")
-        self.process = subprocess.Popen(  # noqa: S603 - our own binary and arguments
+        self.process = subprocess.Popen(
             self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -214,7 +214,9 @@ class TritonServer:
                 return
             time.sleep(0.25)
         self.stop()
-        raise TritonError(f"tritonserver not ready after {timeout_s:.0f} s; log:\n{self.log_tail()}")
+        raise TritonError(
+            f"tritonserver not ready after {timeout_s:.0f} s; log:\n{self.log_tail()}"
+        )
 
     def is_ready(self) -> bool:
         """Models ready and the metrics endpoint up (it starts a moment after HTTP/gRPC)."""
@@ -233,18 +235,21 @@ class TritonServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self, timeout_s: float = 30.0) -> None:
+        """SIGTERM tritonserver so it unloads its models (the chat model stops vLLM), then make
+        sure nothing of its process group (stubs, vLLM engine processes) is left behind."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            # vLLM engine processes live in the same process group: take them down too.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+            os.killpg(process.pid, signal.SIGKILL)
 
     def __enter__(self) -> TritonServer:
         return self.start()

@@ -31,8 +31,12 @@ class TurnError(ValueError):
 
 
 def build_turn(
-    system_prompt: str, history_text: str, user_utterance: str, sampling_json: str,
-    *, max_tokens: int = 150,
+    system_prompt: str,
+    history_text: str,
+    user_utterance: str,
+    sampling_json: str,
+    *,
+    max_tokens: int = 150,
 ) -> tuple[str, str]:
     """(messages JSON, sampling_parameters JSON) of one turn."""
     try:
@@ -50,7 +54,11 @@ def build_turn(
         raise TurnError("the turn is empty: give a system_prompt, history_text or user_utterance")
     wanted = {**DEFAULT_SAMPLING, **overrides}
     sampling = chat_sampling(
-        {k: v for k, v in wanted.items() if k not in {"max_tokens", "stop", "priority", "phrase_bias"}},
+        {
+            k: v
+            for k, v in wanted.items()
+            if k not in {"max_tokens", "stop", "priority", "phrase_bias"}
+        },
         max_tokens=int(wanted.get("max_tokens", max_tokens)),
         phrase_bias=wanted.get("phrase_bias", DEFAULT_PHRASE_BIAS),
     )

@@ -286,7 +286,13 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "bridge",
     ),
     EnvVar("BRIDGE_HOST", _Text(), "0.0.0.0", "Address the bridge listens on.", "bridge"),
-    EnvVar("BRIDGE_PORT", _Int(0, 65535), 8000, "Port the bridge listens on (0: any free port).", "bridge"),
+    EnvVar(
+        "BRIDGE_PORT",
+        _Int(0, 65535),
+        8000,
+        "Port the bridge listens on (0: any free port).",
+        "bridge",
+    ),
     EnvVar(
         "CONCURRENT_MODEL_CALL",
         _Bool(),

@@ -10,6 +10,7 @@ are strings).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar, Literal, TypeAlias
@@ -171,10 +172,19 @@ class Final(Frame):
 
 @dataclass(frozen=True, slots=True)
 class Done(Frame):
-    """``done`` closing a normally completed turn or followup; ``usage`` is always ``{}``."""
+    """``done`` closing a normally completed turn or followup; ``usage`` is always ``{}``.
+
+    ``timings`` (an extension) is sent only to clients that asked with
+    ``start.include_timings: true``: where the turn's time went, for benchmarks.
+    """
+
+    timings: Mapping[str, float | int | str] | None = None
 
     def to_dict(self) -> JsonObject:
-        return {"type": "done", "usage": {}}
+        frame: JsonObject = {"type": "done", "usage": {}}
+        if self.timings is not None:
+            frame["timings"] = dict(self.timings)
+        return frame
 
 
 @dataclass(frozen=True, slots=True)

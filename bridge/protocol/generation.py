@@ -13,9 +13,21 @@ from typing import Any
 
 # Stop strings of a chat turn (INFERENCE_STOP): end-of-turn markers of common chat templates.
 INFERENCE_STOP: tuple[str, ...] = (
-    "<|im_end|>", "|im_end|>", "<|assistant|>", "<|user|>", "<|end|>", "<end_of_turn>",
-    "<start_of_turn>", "<|eot_id|>", "<|start_header_id|>", "<|im_user|>", "<|im_system|>",
-    "[EOS]", "[EOT]", "[SYSTEM_PROMPT]", "[/SYSTEM_PROMPT]",
+    "<|im_end|>",
+    "|im_end|>",
+    "<|assistant|>",
+    "<|user|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<start_of_turn>",
+    "<|eot_id|>",
+    "<|start_header_id|>",
+    "<|im_user|>",
+    "<|im_system|>",
+    "[EOS]",
+    "[EOT]",
+    "[SYSTEM_PROMPT]",
+    "[/SYSTEM_PROMPT]",
 )
 WARM_STOP: tuple[str, ...] = ("<|end|>", "</s>")
 WARM_PRIORITY, CHAT_PRIORITY = -1, 0
@@ -25,11 +37,34 @@ WARM_PRIORITY, CHAT_PRIORITY = -1, 0
 DEFAULT_PHRASE_BIAS: dict[str, float] = {
     phrase: -100.0
     for phrase in (
-        "*winks*", "*winks*.", " *winks*.", "*smirks*", "*giggles*", "*purrs*", "*blushes*",
-        ":)", ";)", " ;)", " ;) ", ":D", ":(", ":P",
-        "Oh honey", "Oh, honey", "Oh honey...", "Well honey", "Well honey,",
-        "Well, well", "Well well", "Well, well, well", "Well, well!",
-        "what's really on your mind?", "Now let's talk about", "~", " - ", "-",
+        "*winks*",
+        "*winks*.",
+        " *winks*.",
+        "*smirks*",
+        "*giggles*",
+        "*purrs*",
+        "*blushes*",
+        ":)",
+        ";)",
+        " ;)",
+        " ;) ",
+        ":D",
+        ":(",
+        ":P",
+        "Oh honey",
+        "Oh, honey",
+        "Oh honey...",
+        "Well honey",
+        "Well honey,",
+        "Well, well",
+        "Well well",
+        "Well, well, well",
+        "Well, well!",
+        "what's really on your mind?",
+        "Now let's talk about",
+        "~",
+        " - ",
+        "-",
     )
 }
 
@@ -41,7 +76,9 @@ def load_phrase_bias(path: str | None) -> dict[str, float]:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"CHAT_LOGIT_BIAS_FILE={path}: cannot read a JSON object ({exc})") from None
+        raise ValueError(
+            f"CHAT_LOGIT_BIAS_FILE={path}: cannot read a JSON object ({exc})"
+        ) from None
     if not isinstance(raw, dict) or not raw:
         raise ValueError(f"CHAT_LOGIT_BIAS_FILE={path}: expected a non-empty JSON object")
     bias: dict[str, float] = {}

@@ -126,7 +126,9 @@ class ChatEngine:
         self._ids = itertools.count()
         self._active: dict[str, _Active] = {}
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="yap-chat-loop", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="yap-chat-loop", daemon=True
+        )
         self._engine: Any = None
         self._prompts: PromptBuilder | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -184,7 +186,9 @@ class ChatEngine:
         arrival = time.monotonic()
         self._loop.call_soon_threadsafe(self._begin, request, sink, request_id, arrival)
 
-    def _begin(self, request: ChatRequest, sink: ResponseSink, request_id: str, arrival: float) -> None:
+    def _begin(
+        self, request: ChatRequest, sink: ResponseSink, request_id: str, arrival: float
+    ) -> None:
         task = self._loop.create_task(self._run(request, sink, request_id))
         self._active[request_id] = _Active(request_id, sink, task, arrival)
 
@@ -231,7 +235,9 @@ class ChatEngine:
                 delta = Delta(
                     text=completion.text[sent_text:],
                     token_ids_count=len(completion.token_ids) - sent_tokens,
-                    finish_reason=str(completion.finish_reason) if completion.finish_reason else None,
+                    finish_reason=str(completion.finish_reason)
+                    if completion.finish_reason
+                    else None,
                     cumulative_logprob=completion.cumulative_logprob,
                     logprobs=_logprobs_since(completion.logprobs, sent_tokens),
                     num_input_tokens=prompt_tokens,
@@ -274,7 +280,7 @@ class ChatEngine:
                 sink.fail("request was cancelled", "cancelled")
         except RequestError as exc:
             sink.fail(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the client must hear about any engine failure
+        except Exception as exc:
             log.exception("chat request %s failed", request_id)
             sink.fail(f"chat engine error: {type(exc).__name__}: {exc}", "internal")
         finally:
@@ -304,7 +310,7 @@ class ChatEngine:
                     continue
                 try:
                     gone = active.sink.is_cancelled()
-                except Exception:  # noqa: BLE001 - a broken sender means nobody is listening
+                except Exception:
                     gone = True
                 if gone:
                     active.cancelled_at = time.monotonic()

@@ -29,7 +29,23 @@ class MetricSpec:
 
 
 _LATENCY = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0)
-_TOKEN_GAP = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0)
+_TOKEN_GAP = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.015,
+    0.02,
+    0.025,
+    0.03,
+    0.04,
+    0.05,
+    0.075,
+    0.1,
+    0.2,
+    0.5,
+    1.0,
+)
 _REQUEST = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 _TOKENS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
@@ -54,7 +70,10 @@ SPECS: dict[str, MetricSpec] = {
             "vllm:inter_token_latency_seconds", HISTOGRAM, "Time between output tokens", _TOKEN_GAP
         ),
         MetricSpec(
-            "vllm:e2e_request_latency_seconds", HISTOGRAM, "Request latency, aborts included", _REQUEST
+            "vllm:e2e_request_latency_seconds",
+            HISTOGRAM,
+            "Request latency, aborts included",
+            _REQUEST,
         ),
         MetricSpec("vllm:request_queue_time_seconds", HISTOGRAM, "Time spent waiting", _LATENCY),
         MetricSpec("vllm:request_prompt_tokens", HISTOGRAM, "Prompt tokens per request", _TOKENS),
@@ -90,7 +109,9 @@ def updates_from_stats(scheduler_stats: Any, iteration_stats: Any) -> list[Updat
             out.append(("vllm:prefix_cache_hits_total", (), float(prefix.hits)))
     if iteration_stats is not None:
         out.append(("vllm:prompt_tokens_total", (), float(iteration_stats.num_prompt_tokens)))
-        out.append(("vllm:generation_tokens_total", (), float(iteration_stats.num_generation_tokens)))
+        out.append(
+            ("vllm:generation_tokens_total", (), float(iteration_stats.num_generation_tokens))
+        )
         out.append(("vllm:num_preemptions_total", (), float(iteration_stats.num_preempted_reqs)))
         for ttft in iteration_stats.time_to_first_tokens_iter:
             out.append(("vllm:time_to_first_token_seconds", (), float(ttft)))
@@ -108,7 +129,9 @@ def updates_from_stats(scheduler_stats: Any, iteration_stats: Any) -> list[Updat
     return out
 
 
-def updates_for_abort(e2e_seconds: float, prompt_tokens: int, generated_tokens: int) -> list[Update]:
+def updates_for_abort(
+    e2e_seconds: float, prompt_tokens: int, generated_tokens: int
+) -> list[Update]:
     return [
         ("vllm:request_success_total", (("finished_reason", "abort"),), 1.0),
         ("vllm:e2e_request_latency_seconds", (), e2e_seconds),
@@ -120,7 +143,9 @@ def updates_for_abort(e2e_seconds: float, prompt_tokens: int, generated_tokens: 
 class MetricsPump:
     """Applies queued updates to a sink from a background thread, coalescing them."""
 
-    def __init__(self, sink: MetricSink, labels: Mapping[str, str], interval_s: float = 0.25) -> None:
+    def __init__(
+        self, sink: MetricSink, labels: Mapping[str, str], interval_s: float = 0.25
+    ) -> None:
         self.sink = sink
         self.labels = dict(labels)
         self.interval_s = interval_s
@@ -130,7 +155,7 @@ class MetricsPump:
 
     def start(self) -> None:
         # Every series exists from the start (at 0), so dashboards and alerts see it at once.
-        for name, spec in SPECS.items():
+        for name in SPECS:
             if name != "vllm:request_success_total":
                 self.sink.declare(name, self.labels)
         self._thread.start()

@@ -17,6 +17,7 @@ field, instead of an exception from deep inside the engine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from collections.abc import Mapping
@@ -142,10 +143,8 @@ def _coerce(key: str, value: Any, kind: str) -> Any:
     """Check one sampling value; numeric strings are accepted as GenAI-Perf sends them."""
     if kind == NUMBER:
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = float(value)
-            except ValueError:
-                pass
         if _is_number(value):
             return float(value)
     elif kind == INTEGER:
@@ -180,9 +179,8 @@ def _coerce(key: str, value: Any, kind: str) -> Any:
     elif kind == "object of text to number":
         if isinstance(value, dict) and all(_is_number(v) for v in value.values()):
             return {str(k): float(v) for k, v in value.items()}
-    elif kind == "object":
-        if isinstance(value, dict):
-            return value
+    elif kind == "object" and isinstance(value, dict):
+        return value
     article = "an" if kind[0] in "aeiou" else "a"
     raise RequestError(
         f"sampling parameter '{key}' must be {article} {kind}, got {json.dumps(value)}"
@@ -271,7 +269,9 @@ def parse_request(
         return inputs.get(name) is not None
 
     prompt = _text("text_input", inputs["text_input"]) if present("text_input") else None
-    messages = parse_messages(_text("messages", inputs["messages"])) if present("messages") else None
+    messages = (
+        parse_messages(_text("messages", inputs["messages"])) if present("messages") else None
+    )
     if prompt is None and messages is None:
         raise RequestError("either 'text_input' or 'messages' is required")
     if prompt is not None and messages is not None:
@@ -293,7 +293,9 @@ def parse_request(
     if stream and sampling.get("n", 1) != 1:
         raise RequestError("streaming supports n=1 only")
 
-    outputs = frozenset(name for name in OUTPUT_FLAGS if present(name) and _bool(name, inputs[name]))
+    outputs = frozenset(
+        name for name in OUTPUT_FLAGS if present(name) and _bool(name, inputs[name])
+    )
     return ChatRequest(
         prompt=prompt,
         messages=messages,

@@ -30,25 +30,67 @@ from serving.settings import (
 )
 
 SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
-    Setting("model", "TOOL_MODEL", str(paths.EMBEDDED_SCREEN_INTENT_DIR), parse_text,
-            "sequence-classification checkpoint folder (label 1 or the last label = screen)"),
-    Setting("threshold", "TOOL_DECISION_THRESHOLD", 0.66, parse_float(0.0, 1.0),
-            "yes when p(screen) >= threshold"),
-    Setting("max_length", "TOOL_MAX_LENGTH", 1536, parse_int(8),
-            "max classifier input tokens (also capped by the tokenizer's model_max_length)"),
-    Setting("history_tokens", "TOOL_HISTORY_TOKENS", 1536, parse_int(0),
-            "budget for earlier user lines, in classifier tokens"),
-    Setting("language_filter", "TOOL_LANGUAGE_FILTER", True, parse_bool,
-            "veto yes for an utterance that is confidently not English (lingua)"),
+    Setting(
+        "model",
+        "TOOL_MODEL",
+        str(paths.EMBEDDED_SCREEN_INTENT_DIR),
+        parse_text,
+        "sequence-classification checkpoint folder (label 1 or the last label = screen)",
+    ),
+    Setting(
+        "threshold",
+        "TOOL_DECISION_THRESHOLD",
+        0.66,
+        parse_float(0.0, 1.0),
+        "yes when p(screen) >= threshold",
+    ),
+    Setting(
+        "max_length",
+        "TOOL_MAX_LENGTH",
+        1536,
+        parse_int(8),
+        "max classifier input tokens (also capped by the tokenizer's model_max_length)",
+    ),
+    Setting(
+        "history_tokens",
+        "TOOL_HISTORY_TOKENS",
+        1536,
+        parse_int(0),
+        "budget for earlier user lines, in classifier tokens",
+    ),
+    Setting(
+        "language_filter",
+        "TOOL_LANGUAGE_FILTER",
+        True,
+        parse_bool,
+        "veto yes for an utterance that is confidently not English (lingua)",
+    ),
     Setting("threads", "TOOL_TORCH_THREADS", 1, parse_int(1), "torch CPU threads"),
 )
 
 # Languages the filter tells apart; a small set keeps lingua fast and keeps short English
 # utterances from being "detected" as Zulu or Tswana.
 FILTER_LANGUAGES = (
-    "ENGLISH", "SPANISH", "FRENCH", "GERMAN", "PORTUGUESE", "ITALIAN", "DUTCH", "RUSSIAN",
-    "POLISH", "TURKISH", "ARABIC", "HINDI", "CHINESE", "JAPANESE", "KOREAN", "VIETNAMESE",
-    "INDONESIAN", "UKRAINIAN", "SWEDISH", "ROMANIAN",
+    "ENGLISH",
+    "SPANISH",
+    "FRENCH",
+    "GERMAN",
+    "PORTUGUESE",
+    "ITALIAN",
+    "DUTCH",
+    "RUSSIAN",
+    "POLISH",
+    "TURKISH",
+    "ARABIC",
+    "HINDI",
+    "CHINESE",
+    "JAPANESE",
+    "KOREAN",
+    "VIETNAMESE",
+    "INDONESIAN",
+    "UKRAINIAN",
+    "SWEDISH",
+    "ROMANIAN",
 )
 
 
@@ -88,7 +130,7 @@ class EnglishFilter:
         try:
             found = self._detector.compute_language_confidence_values(text)
             english = self._detector.compute_language_confidence(text, self._english)
-        except Exception:  # noqa: BLE001 - fail open
+        except Exception:
             return True
         if not found or found[0].language == self._english:
             return True
@@ -107,7 +149,10 @@ class ClassifierConfig:
 
     @classmethod
     def resolve(
-        cls, parameters: Mapping[str, str], environ: Mapping[str, str] = os.environ, *,
+        cls,
+        parameters: Mapping[str, str],
+        environ: Mapping[str, str] = os.environ,
+        *,
         model_name: str = "screen_intent",
     ) -> ClassifierConfig:
         found = resolve(SCREEN_INTENT_SETTINGS, parameters, environ, model_name=model_name)
@@ -145,7 +190,9 @@ class ScreenIntentClassifier:
         self.model.to(device).eval()
         self.device = device
         limit = getattr(self.tokenizer, "model_max_length", None) or config.max_length
-        self.max_length = min(config.max_length, int(limit) if limit < 1_000_000 else config.max_length)
+        self.max_length = min(
+            config.max_length, int(limit) if limit < 1_000_000 else config.max_length
+        )
         labels = int(self.model.config.num_labels)
         self.yes_index = 1 if labels >= 2 else 0
         self.is_longformer = "longformer" in str(self.model.config.model_type)

@@ -106,7 +106,9 @@ async def stream_raw(url: str, model: str, inputs: list[Any]) -> tuple[list[Any]
     return results, errors
 
 
-def chat_inputs(messages: list[dict[str, str]], sampling: dict[str, Any], **flags: bool) -> list[Any]:
+def chat_inputs(
+    messages: list[dict[str, str]], sampling: dict[str, Any], **flags: bool
+) -> list[Any]:
     inputs = [bytes_input("messages", json.dumps(messages)), bool_input("stream", True)]
     inputs.append(bytes_input("sampling_parameters", json.dumps(sampling)))
     inputs += [bool_input(name, value) for name, value in flags.items()]

@@ -32,7 +32,11 @@ COMMON_WORDS = {"the", "a", "i", "you", "is", "to", "and", "it", "of", "are", "m
 
 
 def english_words(text: str) -> int:
-    return sum(1 for word in text.lower().replace(",", " ").replace(".", " ").split() if word in COMMON_WORDS)
+    return sum(
+        1
+        for word in text.lower().replace(",", " ").replace(".", " ").split()
+        if word in COMMON_WORDS
+    )
 
 
 async def collect(gateway: TritonGateway, messages, sampling, **kwargs):  # type: ignore[no-untyped-def]
@@ -55,7 +59,10 @@ def test_health_and_metrics_endpoints(triton: TritonServer) -> None:
 
 
 def test_streamed_chat_reply_is_english(triton: TritonServer) -> None:
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What is a good name for a cat?"}]
+    messages = [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "What is a good name for a cat?"},
+    ]
 
     pieces, stats = with_gateway(
         triton.grpc_url,
@@ -75,7 +82,9 @@ def test_two_concurrent_streams_overlap(triton: TritonServer) -> None:
         async def one(question: str):  # type: ignore[no-untyped-def]
             times, pieces = [], []
             messages = [{"role": "user", "content": question}]
-            async for delta in gw.chat_stream(messages, {"max_tokens": 30, "temperature": 0.0, "ignore_eos": True}):
+            async for delta in gw.chat_stream(
+                messages, {"max_tokens": 30, "temperature": 0.0, "ignore_eos": True}
+            ):
                 times.append(time.monotonic())
                 pieces.append(delta.text)
             return times, "".join(pieces)
@@ -94,9 +103,11 @@ def test_cancel_mid_stream_stops_the_engine(triton: TritonServer) -> None:
 
     async def scenario(gw: TritonGateway) -> int:
         messages = [{"role": "user", "content": "Write a very long story about a dragon."}]
-        stream = gw.chat_stream(messages, {"max_tokens": 1000, "ignore_eos": True, "temperature": 0.7})
+        stream = gw.chat_stream(
+            messages, {"max_tokens": 1000, "ignore_eos": True, "temperature": 0.7}
+        )
         received = 0
-        async for delta in stream:
+        async for _delta in stream:
             received += 1
             if received == 5:
                 stream.cancel()
@@ -107,11 +118,17 @@ def test_cancel_mid_stream_stops_the_engine(triton: TritonServer) -> None:
     assert received == 5
     # From the engine's side: the request is counted as aborted and nothing is running.
     assert wait_for(
-        lambda: metric(scrape(triton.metrics_url), "vllm:request_success_total", finished_reason="abort")
-        >= aborted_before + 1,
+        lambda: (
+            metric(
+                scrape(triton.metrics_url), "vllm:request_success_total", finished_reason="abort"
+            )
+            >= aborted_before + 1
+        ),
         timeout_s=10,
     ), "the engine never reported the request as aborted"
-    assert wait_for(lambda: metric(scrape(triton.metrics_url), "vllm:num_requests_running") == 0, timeout_s=5)
+    assert wait_for(
+        lambda: metric(scrape(triton.metrics_url), "vllm:num_requests_running") == 0, timeout_s=5
+    )
     generated = metric(scrape(triton.metrics_url), "vllm:generation_tokens_total")
     time.sleep(1.0)
     assert metric(scrape(triton.metrics_url), "vllm:generation_tokens_total") == generated, (
@@ -119,9 +136,11 @@ def test_cancel_mid_stream_stops_the_engine(triton: TritonServer) -> None:
     )
     # 1000 tokens would take many seconds; the abort record shows how few were generated.
     after = scrape(triton.metrics_url)
-    assert metric(after, "vllm:request_generation_tokens_sum") - metric(
-        before, "vllm:request_generation_tokens_sum"
-    ) < 200
+    assert (
+        metric(after, "vllm:request_generation_tokens_sum")
+        - metric(before, "vllm:request_generation_tokens_sum")
+        < 200
+    )
 
 
 def test_repeated_system_prompt_hits_the_prefix_cache(triton: TritonServer) -> None:
@@ -131,7 +150,10 @@ def test_repeated_system_prompt_hits_the_prefix_cache(triton: TritonServer) -> N
     async def scenario(gw: TritonGateway):  # type: ignore[no-untyped-def]
         found = []
         for question in ("Hi there!", "How are you today?"):
-            messages = [{"role": "system", "content": persona}, {"role": "user", "content": question}]
+            messages = [
+                {"role": "system", "content": persona},
+                {"role": "user", "content": question},
+            ]
             _, stats = await collect(gw, messages, {"max_tokens": 4}, want_stats=True)
             found.append(stats)
         return found
@@ -163,8 +185,12 @@ def test_screen_intent_decisions(triton: TritonServer) -> None:
 
     results = with_gateway(triton.grpc_url, scenario)
     decisions = [decision for _, decision in results]
-    assert decisions[: len(POSITIVES)] == [True] * len(POSITIVES), list(zip(POSITIVES + NEGATIVES, results))
-    assert decisions[len(POSITIVES) :] == [False] * len(NEGATIVES), list(zip(POSITIVES + NEGATIVES, results))
+    assert decisions[: len(POSITIVES)] == [True] * len(POSITIVES), list(
+        zip(POSITIVES + NEGATIVES, results)
+    )
+    assert decisions[len(POSITIVES) :] == [False] * len(NEGATIVES), list(
+        zip(POSITIVES + NEGATIVES, results)
+    )
     for probability, decision in results:
         assert 0.0 <= probability <= 1.0
         assert decision == (probability >= 0.66)
@@ -216,22 +242,37 @@ def test_chat_turn_ensemble_streams_a_whole_turn(triton: TritonServer) -> None:
     [
         ([bool_input("stream", True)], "either 'text_input' or 'messages' is required"),
         (
-            [bytes_input("text_input", "hi"), bool_input("stream", True), bytes_input("sampling_parameters", "{not json")],
+            [
+                bytes_input("text_input", "hi"),
+                bool_input("stream", True),
+                bytes_input("sampling_parameters", "{not json"),
+            ],
             "sampling_parameters is not valid JSON",
         ),
         (
-            [bytes_input("text_input", "hi"), bool_input("stream", True), bytes_input("sampling_parameters", '{"temperature": "hot"}')],
+            [
+                bytes_input("text_input", "hi"),
+                bool_input("stream", True),
+                bytes_input("sampling_parameters", '{"temperature": "hot"}'),
+            ],
             "sampling parameter 'temperature' must be a number",
         ),
         (
-            [bytes_input("text_input", "hi"), bool_input("stream", True), bytes_input("sampling_parameters", '{"top_q": 1}')],
+            [
+                bytes_input("text_input", "hi"),
+                bool_input("stream", True),
+                bytes_input("sampling_parameters", '{"top_q": 1}'),
+            ],
             "unknown sampling parameter 'top_q'",
         ),
         (
             chat_inputs([{"role": "wizard", "content": "hi"}], {}),
             "messages[0].role must be one of",
         ),
-        ([bytes_input("text_input", "word " * 6000), bool_input("stream", True)], "this model accepts at most"),
+        (
+            [bytes_input("text_input", "word " * 6000), bool_input("stream", True)],
+            "this model accepts at most",
+        ),
     ],
     ids=["missing-input", "bad-json", "wrong-type", "unknown-key", "bad-role", "prompt-too-long"],
 )

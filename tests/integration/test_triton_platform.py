@@ -24,7 +24,7 @@ input [ { name: "text" data_type: TYPE_STRING dims: [ -1 ] },
 output [ { name: "text_out" data_type: TYPE_STRING dims: [ -1 ] },
          { name: "values_out" data_type: TYPE_FP32 dims: [ -1 ] } ]
 """
-ECHO_MODEL = '''
+ECHO_MODEL = """
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
@@ -40,7 +40,7 @@ class TritonPythonModel:
                 pb_utils.Tensor("values_out", (values * 2).astype(np.float32)),
             ]))
         return out
-'''
+"""
 
 
 def test_python_stub_round_trips_bytes_and_fp32(tmp_path: Path) -> None:
@@ -56,7 +56,9 @@ def test_python_stub_round_trips_bytes_and_fp32(tmp_path: Path) -> None:
             from tritonclient.grpc import InferInput
 
             text = InferInput("text", [3], "BYTES")
-            text.set_data_from_numpy(np.array([b"alpha", "b\xc3\xa9ta".encode("latin-1"), b"x" * 5000], dtype=np.object_))
+            text.set_data_from_numpy(
+                np.array([b"alpha", "b\xc3\xa9ta".encode("latin-1"), b"x" * 5000], dtype=np.object_)
+            )
             values = InferInput("values", [4], "FP32")
             values.set_data_from_numpy(np.array([10, 20, 30, 40], dtype=np.float32))
             return await gw.client.infer("echo", [text, values])

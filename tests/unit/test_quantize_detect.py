@@ -35,7 +35,12 @@ def ct(weights_bits: int, wtype: str, act: dict | None) -> dict:  # type: ignore
         ({"quant_method": "modelopt", "quant_algo": "NVFP4"}, "modelopt_fp4", 4, "NVFP4"),
         (ct(4, "int", None), "compressed-tensors", 4, "W4A16"),
         (ct(8, "int", {"num_bits": 8, "type": "int"}), "compressed-tensors", 8, "W8A8-INT8"),
-        (ct(8, "float", {"num_bits": 8, "type": "float", "dynamic": True}), "compressed-tensors", 8, "FP8-DYNAMIC"),
+        (
+            ct(8, "float", {"num_bits": 8, "type": "float", "dynamic": True}),
+            "compressed-tensors",
+            8,
+            "FP8-DYNAMIC",
+        ),
     ],
 )
 def test_config_decides(tmp_path: Path, quant: dict, method: str, bits: int, scheme: str) -> None:  # type: ignore[type-arg]

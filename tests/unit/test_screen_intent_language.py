@@ -16,8 +16,16 @@ def english() -> EnglishFilter:
 
 @pytest.mark.parametrize(
     "text",
-    ["what do you think of this outfit?", "rate my fit", "lok at this", "ngl this slaps?",
-     "yo rate this fit fr", "this?", "is this email ok to send?", "chek dis"],
+    [
+        "what do you think of this outfit?",
+        "rate my fit",
+        "lok at this",
+        "ngl this slaps?",
+        "yo rate this fit fr",
+        "this?",
+        "is this email ok to send?",
+        "chek dis",
+    ],
 )
 def test_english_and_slang_pass(english: EnglishFilter, text: str) -> None:
     assert english.is_english(text)
@@ -25,8 +33,14 @@ def test_english_and_slang_pass(english: EnglishFilter, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["qué opinas de esto", "was denkst du darüber", "regarde ça", "kijk hier eens naar",
-     "olha isso aqui", "guarda questo"],
+    [
+        "qué opinas de esto",
+        "was denkst du darüber",
+        "regarde ça",
+        "kijk hier eens naar",
+        "olha isso aqui",
+        "guarda questo",
+    ],
 )
 def test_other_languages_are_vetoed(english: EnglishFilter, text: str) -> None:
     assert not english.is_english(text)

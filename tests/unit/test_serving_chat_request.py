@@ -3,6 +3,7 @@ and a precise message for every bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import numpy as np
@@ -143,17 +144,23 @@ def test_invalid_utf8_is_reported() -> None:
 
 @given(st.text(max_size=200))
 def test_sampling_parser_only_raises_request_errors(payload: str) -> None:
-    try:
+    with contextlib.suppress(RequestError):
         parse_sampling(payload, default_max_tokens=5)
-    except RequestError:
-        pass
 
 
-@given(st.dictionaries(st.sampled_from(["temperature", "top_p", "top_k", "stop", "max_tokens", "x"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=5),
-                                 st.lists(st.integers(), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["temperature", "top_p", "top_k", "stop", "max_tokens", "x"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.floats(),
+            st.text(max_size=5),
+            st.lists(st.integers(), max_size=3),
+        ),
+    )
+)
 def test_sampling_values_only_raise_request_errors(payload: dict) -> None:  # type: ignore[type-arg]
-    try:
+    with contextlib.suppress(RequestError):
         parse_sampling(json.dumps(payload), default_max_tokens=5)
-    except RequestError:
-        pass

@@ -11,6 +11,9 @@ class RecordingSink:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, str], float]] = []
 
+    def declare(self, name, labels):  # type: ignore[no-untyped-def]
+        self.calls.append(("declare", name, dict(labels), 0.0))
+
     def increment(self, name, labels, value):  # type: ignore[no-untyped-def]
         self.calls.append(("inc", name, dict(labels), value))
 
@@ -43,14 +46,19 @@ def test_counters_sum_and_gauges_keep_the_last_value() -> None:
     sink = RecordingSink()
     pump = MetricsPump(sink, {"model": "chat"})
     finished = SimpleNamespace(
-        finish_reason=SimpleNamespace(name="STOP"), e2e_latency=1.5, queued_time=0.01,
-        num_prompt_tokens=10, num_generation_tokens=20,
+        finish_reason=SimpleNamespace(name="STOP"),
+        e2e_latency=1.5,
+        queued_time=0.01,
+        num_prompt_tokens=10,
+        num_generation_tokens=20,
     )
     pump.apply(updates_from_stats(*stats(2, 3)) + updates_from_stats(*stats(0, 4, [finished])))
     incs = {(c[1], tuple(sorted(c[2].items()))): c[3] for c in sink.calls if c[0] == "inc"}
     assert incs[("vllm:generation_tokens_total", (("model", "chat"),))] == 7
     assert incs[("vllm:prefix_cache_hits_total", (("model", "chat"),))] == 128
-    assert incs[("vllm:request_success_total", (("finished_reason", "stop"), ("model", "chat")))] == 1
+    assert (
+        incs[("vllm:request_success_total", (("finished_reason", "stop"), ("model", "chat")))] == 1
+    )
     sets = {c[1]: c[3] for c in sink.calls if c[0] == "set"}
     assert sets["vllm:num_requests_running"] == 0
     observed = [c[1] for c in sink.calls if c[0] == "obs"]
@@ -69,6 +77,7 @@ def test_pump_thread_applies_queued_updates() -> None:
     sink = RecordingSink()
     pump = MetricsPump(sink, {}, interval_s=0.01)
     pump.start()
+    assert ("declare", "vllm:num_requests_running", {}, 0.0) in sink.calls
     pump.put(updates_for_abort(0.1, 1, 1))
     pump.stop()
     assert any(call[1] == "vllm:request_success_total" for call in sink.calls)

@@ -25,7 +25,9 @@ def checkpoint(tmp_path: Path, name: str = "model", quant: dict | None = None) -
 def test_env_wins_over_config_parameter_which_wins_over_default(tmp_path: Path) -> None:
     found = resolve(CHAT_SETTINGS, {"max_model_len": "4096"}, {}, model_name="chat")
     assert found["max_model_len"] == 4096 and "config parameter" in found.sources["max_model_len"]
-    found = resolve(CHAT_SETTINGS, {"max_model_len": "4096"}, {"CHAT_MAX_LEN": "2048"}, model_name="chat")
+    found = resolve(
+        CHAT_SETTINGS, {"max_model_len": "4096"}, {"CHAT_MAX_LEN": "2048"}, model_name="chat"
+    )
     assert found["max_model_len"] == 2048 and found.sources["max_model_len"] == "env CHAT_MAX_LEN"
     found = resolve(CHAT_SETTINGS, {}, {}, model_name="chat")
     assert found["max_model_len"] == 5025 and found.sources["max_model_len"] == "default"
@@ -47,7 +49,9 @@ def test_every_bad_value_is_reported_at_once() -> None:
 
 def test_chat_engine_arguments_on_cpu(tmp_path: Path) -> None:
     model = checkpoint(tmp_path)
-    config = ChatConfig.resolve({}, {"CHAT_MODEL": str(model), "CHAT_KV_CACHE_DTYPE": "fp8"}, device="cpu")
+    config = ChatConfig.resolve(
+        {}, {"CHAT_MODEL": str(model), "CHAT_KV_CACHE_DTYPE": "fp8"}, device="cpu"
+    )
     kwargs = config.engine_kwargs
     assert kwargs["model"] == str(model.resolve())
     assert kwargs["enforce_eager"] is True  # auto: eager on CPU
@@ -61,7 +65,11 @@ def test_chat_engine_arguments_on_gpu_and_extra_args(tmp_path: Path) -> None:
     model = checkpoint(tmp_path, "gemma-awq", {"quant_method": "awq", "bits": 4})
     config = ChatConfig.resolve(
         {},
-        {"CHAT_MODEL": str(model), "CHAT_GPU_FRAC": "0.8", "CHAT_ENGINE_ARGS": '{"max_num_seqs": 8}'},
+        {
+            "CHAT_MODEL": str(model),
+            "CHAT_GPU_FRAC": "0.8",
+            "CHAT_ENGINE_ARGS": '{"max_num_seqs": 8}',
+        },
         device="cuda",
     )
     assert config.engine_kwargs["enforce_eager"] is False
@@ -74,7 +82,7 @@ def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="does not exist"):
         ChatConfig.resolve({}, {"CHAT_MODEL": str(tmp_path / "missing")}, device="cpu")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SettingsError, match="has no config.json"):
+    with pytest.raises(SettingsError, match=r"has no config\.json"):
         ChatConfig.resolve({}, {"CHAT_MODEL": str(tmp_path / "empty")}, device="cpu")
     with pytest.raises(SettingsError, match="is not a checkpoint folder"):
         ClassifierConfig.resolve({}, {"TOOL_MODEL": str(tmp_path / "missing")})
@@ -86,7 +94,12 @@ def test_inconsistent_quantization_request_is_refused(tmp_path: Path) -> None:
         "w8a8",
         {
             "quant_method": "compressed-tensors",
-            "config_groups": {"g": {"weights": {"num_bits": 8, "type": "int"}, "input_activations": {"num_bits": 8, "type": "int"}}},
+            "config_groups": {
+                "g": {
+                    "weights": {"num_bits": 8, "type": "int"},
+                    "input_activations": {"num_bits": 8, "type": "int"},
+                }
+            },
         },
     )
     with pytest.raises(SettingsError, match="already compressed-tensors W8A8-INT8"):

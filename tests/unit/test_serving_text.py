@@ -39,7 +39,9 @@ def test_truncation_keeps_an_exact_substring(tokenizer) -> None:  # type: ignore
 
 # Chat-like text; tokenization of arbitrary code points (control characters, unassigned planes)
 # is not compositional enough for any budget guarantee beyond "exact substring".
-CHAT_TEXT = st.text(alphabet=st.characters(whitelist_categories=("L", "N", "P", "Zs", "So")), max_size=120)
+CHAT_TEXT = st.text(
+    alphabet=st.characters(whitelist_categories=("L", "N", "P", "Zs", "So")), max_size=120
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -73,7 +75,10 @@ def test_chat_template_and_phrase_bias(tokenizer) -> None:  # type: ignore[no-un
 
 
 def test_chatml_fallback() -> None:
-    assert chatml([{"role": "user", "content": "hi"}]) == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    assert (
+        chatml([{"role": "user", "content": "hi"}])
+        == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
+    )
 
 
 def test_chat_turn_step_builds_messages_and_defaults() -> None:

@@ -26,7 +26,10 @@ class TritonPythonModel:
         model_config = json.loads(args["model_config"])
         device = detect_device()
         self.config = ChatConfig.resolve(
-            config_parameters(model_config), os.environ, device=device, model_name=args["model_name"]
+            config_parameters(model_config),
+            os.environ,
+            device=device,
+            model_name=args["model_name"],
         )
         prepare_process(self.config, device=device)
         pb_utils.Logger.log_info(f"[chat] settings: {self.config.summary}")

@@ -62,7 +62,10 @@ class TritonPythonModel:
             decision = np.array([[d.decision] for d in chunk], dtype=bool)
             responses.append(
                 pb_utils.InferenceResponse(
-                    [pb_utils.Tensor("probability", probability), pb_utils.Tensor("decision", decision)]
+                    [
+                        pb_utils.Tensor("probability", probability),
+                        pb_utils.Tensor("decision", decision),
+                    ]
                 )
             )
         return responses

@@ -36,10 +36,13 @@ class TritonPythonModel:
             responses.append(
                 pb_utils.InferenceResponse(
                     [
-                        pb_utils.Tensor("messages", np.array([messages.encode()], dtype=np.object_)),
+                        pb_utils.Tensor(
+                            "messages", np.array([messages.encode()], dtype=np.object_)
+                        ),
                         pb_utils.Tensor("stream", np.array([True], dtype=bool)),
                         pb_utils.Tensor(
-                            "sampling_parameters_out", np.array([sampling.encode()], dtype=np.object_)
+                            "sampling_parameters_out",
+                            np.array([sampling.encode()], dtype=np.object_),
                         ),
                     ]
                 )

@@ -1,0 +1,1 @@
+"""Benchmarks: the side-by-side latency comparison, the WebSocket load generator, perf_analyzer."""
