@@ -150,8 +150,13 @@ def config_parameters(model_config: Mapping[str, Any]) -> dict[str, str]:
 
 def markdown_table(table: Sequence[Setting]) -> str:
     """README table of a model's settings (generated, so it cannot drift)."""
+    from serving.paths import REPO_ROOT
+
     rows = ["| env var | config parameter | default | meaning |", "|---|---|---|---|"]
     for setting in table:
-        default = "" if setting.default is None else f"`{setting.default}`"
+        value = setting.default
+        if isinstance(value, str) and value.startswith(str(REPO_ROOT)):
+            value = "<repo>" + value[len(str(REPO_ROOT)) :]
+        default = "" if value in (None, "", {}) else f"`{value}`"
         rows.append(f"| `{setting.env}` | `{setting.key}` | {default} | {setting.doc} |")
     return "\n".join(rows)

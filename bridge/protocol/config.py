@@ -221,13 +221,6 @@ _CLOSE_CODE = _Int(minimum=1000, maximum=4999)
 _BOUND = _Float()
 
 
-def _gpu_fraction(share_when_both: float) -> Derived:
-    return Derived(
-        f"`{share_when_both}` with `both`, `0.9` otherwise",
-        lambda env: share_when_both if env["deploy_models"] == "both" else 0.9,
-    )
-
-
 ENV_VARS: Final[tuple[EnvVar, ...]] = (
     # --- deployment and required settings (§0) ---
     EnvVar(
@@ -252,30 +245,6 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "both",
         "Which engines serve turns: `both` (tool decision, then chat), `chat` or `tool`.",
         "deployment",
-    ),
-    EnvVar(
-        "CHAT_MODEL",
-        _Text(),
-        None,
-        "Chat model checkpoint (read by the model repository).",
-        "deployment",
-        used_by="models",
-    ),
-    EnvVar(
-        "QUANTIZATION",
-        _Text(),
-        None,
-        "Chat model quantization (read by the model repository).",
-        "deployment",
-        used_by="models",
-    ),
-    EnvVar(
-        "TOOL_MODEL",
-        _Text(),
-        None,
-        "Screen-intent classifier checkpoint (read by the model repository).",
-        "deployment",
-        used_by="models",
     ),
     # --- the bridge process ---
     EnvVar(
@@ -501,20 +470,6 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "Most synonyms per personality.",
         "sizes",
     ),
-    EnvVar(
-        "TOOL_HISTORY_TOKENS",
-        _Int(minimum=0),
-        1536,
-        "Classifier user-history budget, tool tokens.",
-        "sizes",
-    ),
-    EnvVar(
-        "TOOL_MAX_LENGTH",
-        _POSITIVE_INT,
-        1536,
-        "Classifier max input tokens (also capped by the tokenizer).",
-        "sizes",
-    ),
     # --- protocol strings (§4.1, §5.1.1) ---
     EnvVar(
         "WS_END_SENTINEL",
@@ -546,20 +501,12 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
     ),
     # --- chat generation (§11, §14) ---
     EnvVar(
-        "CHAT_TEMPLATE_ENABLE_THINKING",
-        _Bool(),
-        False,
-        "Passed to the chat template as `enable_thinking`.",
-        "chat",
-        used_by="models",
-    ),
-    EnvVar(
         "CHAT_LOGIT_BIAS_FILE",
         _Text(),
         None,
-        "JSON object `{text: bias}` replacing the default logit bias map.",
+        "JSON object `{text: bias}` replacing the default phrase-bias map (sent with every chat "
+        "request; the chat model turns each phrase into token ids).",
         "chat",
-        used_by="models",
     ),
     EnvVar("CHAT_TEMPERATURE", _Float(), 0.8, "Default temperature.", "sampling"),
     EnvVar("CHAT_TEMPERATURE_MIN", _BOUND, 0.0, "Lowest accepted temperature.", "sampling"),
@@ -631,77 +578,7 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "sampling",
     ),
     # --- tool decision (§12) ---
-    EnvVar(
-        "TOOL_LANGUAGE_FILTER",
-        _Bool(),
-        True,
-        "Non-English utterances (that no phrase rule matched) get no screenshot.",
-        "tool",
-    ),
-    EnvVar(
-        "TOOL_DECISION_THRESHOLD",
-        _Float(0.0, 1.0),
-        0.66,
-        "Classifier probability at or above which the tool says yes.",
-        "tool",
-        used_by="models",
-    ),
-    EnvVar(
-        "TOOL_MICROBATCH_MAX_SIZE",
-        _POSITIVE_INT,
-        3,
-        "Classifier batch size (Triton dynamic batching).",
-        "tool",
-        used_by="models",
-    ),
-    EnvVar(
-        "TOOL_MICROBATCH_MAX_DELAY_MS",
-        _Float(minimum=0),
-        10.0,
-        "Longest wait to fill a classifier batch, milliseconds.",
-        "tool",
-        used_by="models",
-    ),
-    EnvVar(
-        "TOOL_COMPILE",
-        _Bool(),
-        False,
-        "`torch.compile` the classifier.",
-        "tool",
-        used_by="models",
-    ),
     # --- engine housekeeping (§10.4) ---
-    EnvVar(
-        "CACHE_RESET_INTERVAL_SECONDS",
-        _Float(minimum=0),
-        600.0,
-        "Periodic prefix-cache reset, seconds (0 disables).",
-        "engine",
-        used_by="models",
-    ),
-    EnvVar(
-        "CACHE_RESET_MIN_SESSION_SECONDS",
-        _Float(minimum=0),
-        300.0,
-        "Reset the prefix cache after a session at least this long disconnects.",
-        "engine",
-    ),
-    EnvVar(
-        "CHAT_GPU_FRAC",
-        _Float(0.0, 1.0, exclusive_minimum=True),
-        _gpu_fraction(0.7),
-        "GPU memory fraction of the chat engine.",
-        "engine",
-        used_by="models",
-    ),
-    EnvVar(
-        "TOOL_GPU_FRAC",
-        _Float(0.0, 1.0, exclusive_minimum=True),
-        _gpu_fraction(0.2),
-        "GPU memory fraction of the classifier.",
-        "engine",
-        used_by="models",
-    ),
 )
 
 
@@ -712,9 +589,6 @@ class BridgeConfig:
     text_api_key: str
     max_concurrent_connections: int
     deploy_models: DeployMode
-    chat_model: str | None
-    quantization: str | None
-    tool_model: str | None
     triton_grpc_url: str
     bridge_host: str
     bridge_port: int
@@ -747,13 +621,10 @@ class BridgeConfig:
     personality_max_len: int
     max_personalities: int
     max_synonyms_per_personality: int
-    tool_history_tokens: int
-    tool_max_length: int
     ws_end_sentinel: str
     ws_cancel_sentinel: str
     check_screen_prefix: str
     screen_checked_prefix: str
-    chat_template_enable_thinking: bool
     chat_logit_bias_file: str | None
     chat_temperature: float
     chat_temperature_min: float
@@ -776,15 +647,6 @@ class BridgeConfig:
     chat_frequency_penalty: float
     chat_frequency_penalty_min: float
     chat_frequency_penalty_max: float
-    tool_language_filter: bool
-    tool_decision_threshold: float
-    tool_microbatch_max_size: int
-    tool_microbatch_max_delay_ms: float
-    tool_compile: bool
-    cache_reset_interval_seconds: float
-    cache_reset_min_session_seconds: float
-    chat_gpu_frac: float
-    tool_gpu_frac: float
 
     @property
     def deploy_chat(self) -> bool:

@@ -295,3 +295,53 @@ def test_unknown_model_and_server_stays_up(triton: TritonServer) -> None:
     assert triton.is_ready()
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"{triton.http_url}/v2/models/no_such_model/ready", timeout=5)
+
+
+def test_cancel_through_the_ensemble_does_not_reach_the_engine(triton: TritonServer) -> None:
+    """Measured limitation of Triton 24.10 (documented in the README): cancelling a stream to
+    the chat_turn ensemble does not cancel its chat step, so the engine generates to the end.
+    The bridge therefore calls the chat model directly. If this starts failing, Triton now
+    propagates the cancel: update the README."""
+    before = scrape(triton.metrics_url)
+    inputs = [
+        bytes_input("system_prompt", "You are a storyteller."),
+        bytes_input("history_text", ""),
+        bytes_input("user_utterance", "Tell me a very long story about a dragon."),
+        bytes_input("sampling_parameters", json.dumps({"max_tokens": 80, "ignore_eos": True})),
+    ]
+
+    async def scenario() -> None:
+        import tritonclient.grpc.aio as grpcclient
+
+        client = grpcclient.InferenceServerClient(triton.grpc_url)
+
+        async def requests():  # type: ignore[no-untyped-def]
+            yield {"model_name": "chat_turn", "inputs": inputs}
+
+        stream = client.stream_infer(requests())
+        received = 0
+        async for _result, _error in stream:
+            received += 1
+            if received == 3:
+                stream.cancel()
+                break
+        await client.close()
+
+    asyncio.run(scenario())
+
+    def finished() -> bool:
+        now = scrape(triton.metrics_url)
+        return metric(now, "vllm:request_success_total") > metric(before, "vllm:request_success_total")
+
+    assert wait_for(finished, timeout_s=30)
+    after = scrape(triton.metrics_url)
+    reasons = {
+        reason: metric(after, "vllm:request_success_total", finished_reason=reason)
+        - metric(before, "vllm:request_success_total", finished_reason=reason)
+        for reason in ("length", "abort")
+    }
+    assert reasons == {"length": 1.0, "abort": 0.0}, reasons
+    generated = metric(after, "vllm:generation_tokens_total") - metric(
+        before, "vllm:generation_tokens_total"
+    )
+    assert generated >= 80

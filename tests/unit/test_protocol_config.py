@@ -54,20 +54,10 @@ def test_documented_defaults() -> None:
     assert cfg.screen_prefix_max_chars == 30
     assert cfg.personality_max_len == 20
     assert (cfg.max_personalities, cfg.max_synonyms_per_personality) == (50, 10)
-    assert (cfg.tool_history_tokens, cfg.tool_max_length) == (1536, 1536)
     assert (cfg.ws_end_sentinel, cfg.ws_cancel_sentinel) == ("__END__", "__CANCEL__")
     assert cfg.check_screen_prefix == "MUST CHECK SCREEN:"
     assert cfg.screen_checked_prefix == "ON THE SCREEN NOW:"
-    assert cfg.chat_template_enable_thinking is False
     assert cfg.chat_logit_bias_file is None
-    assert cfg.tool_language_filter is True
-    assert cfg.tool_decision_threshold == 0.66
-    assert (cfg.tool_microbatch_max_size, cfg.tool_microbatch_max_delay_ms) == (3, 10.0)
-    assert cfg.tool_compile is False
-    assert cfg.cache_reset_interval_seconds == 600.0
-    assert cfg.cache_reset_min_session_seconds == 300.0
-    assert (cfg.chat_gpu_frac, cfg.tool_gpu_frac) == (0.7, 0.2)
-    assert (cfg.chat_model, cfg.quantization, cfg.tool_model) == (None, None, None)
 
 
 def test_sampling_defaults_and_ranges() -> None:
@@ -96,7 +86,6 @@ def test_derived_defaults_follow_their_sources() -> None:
     assert cfg.ws_max_cancels_per_window == 10
     assert cfg.ws_cancel_window_seconds == 30.0
     assert cfg.prompt_sanitize_max_chars == 6000
-    assert (cfg.chat_gpu_frac, cfg.tool_gpu_frac) == (0.9, 0.9)
 
 
 def test_derived_defaults_can_be_overridden() -> None:
@@ -149,19 +138,19 @@ def test_every_bad_value_is_reported_together() -> None:
             BRIDGE_PORT="70000",
             CONCURRENT_MODEL_CALL="maybe",
             GEN_TIMEOUT_S="0",
-            TOOL_DECISION_THRESHOLD="nan",
+            STREAM_FLUSH_MS="nan",
             WS_CLOSE_BUSY_CODE="999",
             CHAT_MAX_OUT="many",
         )
     assert caught.value.problems == (
         "MAX_CONCURRENT_CONNECTIONS='-1' is invalid: expected an integer >= 0",
-        "BRIDGE_PORT='70000' is invalid: expected an integer between 1 and 65535",
+        "BRIDGE_PORT='70000' is invalid: expected an integer between 0 and 65535",
         "CONCURRENT_MODEL_CALL='maybe' is invalid: expected a boolean (1/0, true/false, "
         "yes/no, on/off)",
         "WS_CLOSE_BUSY_CODE='999' is invalid: expected an integer between 1000 and 4999",
         "GEN_TIMEOUT_S='0' is invalid: expected a number > 0",
+        "STREAM_FLUSH_MS='nan' is invalid: expected a number >= 0",
         "CHAT_MAX_OUT='many' is invalid: expected an integer >= 1",
-        "TOOL_DECISION_THRESHOLD='nan' is invalid: expected a number between 0.0 and 1.0",
     )
 
 
@@ -226,8 +215,6 @@ def test_derived_defaults_are_documented() -> None:
         "WS_MAX_CANCELS_PER_WINDOW",
         "WS_CANCEL_WINDOW_SECONDS",
         "PROMPT_SANITIZE_MAX_CHARS",
-        "CHAT_GPU_FRAC",
-        "TOOL_GPU_FRAC",
     }
 
 

@@ -1,0 +1,223 @@
+"""perf_analyzer profiles of the model repository, on a tritonserver started for the run.
+
+- chat, streaming: time to first token and inter-token latency per concurrency, computed from
+  perf_analyzer's per-response timestamps (``--profile-export-file``), as GenAI-Perf does;
+- screen_intent: a concurrency sweep with Triton's dynamic batcher, then the same sweep with the
+  model reloaded without it (a config override), showing what batching buys;
+- chat_turn (the ensemble), streaming.
+
+perf_analyzer comes from the ``tritonclient==2.51.0`` wheel (``.venv/bin/perf_analyzer``); it
+needs ``libb64.so.0d`` and ``libcudart.so.12``, which ``scripts/setup.sh`` links from the
+``nvidia-pytriton`` wheel into ``.yap/tritonserver/lib`` (no apt, no CUDA install).
+
+    python -m bench.perf [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.loadgen import PERSONA, percentile
+from serving import paths
+from serving.triton_server import DEPLOY_MODES, TritonServer, launch_env
+
+PERF_ANALYZER = Path(sys.executable).parent / "perf_analyzer"
+RESULTS_DIR = paths.REPO_ROOT / "bench" / "results"
+
+
+def _bytes(value: str) -> dict[str, Any]:
+    return {"content": [value], "shape": [1]}
+
+
+def write_inputs(folder: Path) -> dict[str, Path]:
+    chat = {
+        "data": [
+            {
+                "text_input": _bytes(
+                    f"<|im_start|>system\n({i}) {PERSONA}<|im_end|>\n<|im_start|>user\n"
+                    f"Tell me about topic number {i}.<|im_end|>\n<|im_start|>assistant\n"
+                ),
+                "stream": {"content": [True], "shape": [1]},
+                "sampling_parameters": _bytes(json.dumps({"max_tokens": 24, "ignore_eos": True})),
+            }
+            for i in range(16)
+        ]
+    }
+    intent = {
+        "data": [
+            {"text": _bytes(text), "context": _bytes("")}
+            for text in (
+                "what do you think of this outfit?", "tell me a joke", "is this email ok?",
+                "what's the weather like", "can you read this for me", "how are you today",
+            )
+        ]
+    }
+    turn = {
+        "data": [
+            {
+                "system_prompt": _bytes(f"({i}) {PERSONA}"),
+                "history_text": _bytes("User: hi\nAssistant: Hey! What's up?"),
+                "user_utterance": _bytes(f"tell me about topic number {i}"),
+                "sampling_parameters": _bytes(json.dumps({"max_tokens": 24})),
+            }
+            for i in range(16)
+        ]
+    }
+    found = {}
+    for name, payload in (("chat", chat), ("screen_intent", intent), ("chat_turn", turn)):
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(payload))
+        found[name] = path
+    return found
+
+
+def run_pa(server: TritonServer, model: str, data: Path, concurrency: int, *, streaming: bool,
+           export: Path | None, interval_ms: int) -> str:
+    args = [
+        str(PERF_ANALYZER), "-m", model, "-i", "grpc", "-u", server.grpc_url,
+        "--input-data", str(data), "--concurrency-range", str(concurrency),
+        "--measurement-interval", str(interval_ms), "--stability-percentage", "50",
+        "--max-trials", "4",
+    ]
+    if streaming:
+        args.append("--streaming")
+    if export is not None:
+        args += ["--profile-export-file", str(export)]
+    env = launch_env()
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"perf_analyzer failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def streaming_latencies(export: Path) -> dict[str, float | None]:
+    """TTFT and inter-token latency (ms) from a perf_analyzer profile export."""
+    profile = json.loads(export.read_text())
+    ttft, itl = [], []
+    for experiment in profile.get("experiments", []):
+        for request in experiment.get("requests", []):
+            sent = request["timestamp"]
+            stamps = request.get("response_timestamps") or []
+            if not stamps:
+                continue
+            ttft.append((stamps[0] - sent) / 1e6)
+            itl += [(b - a) / 1e6 for a, b in zip(stamps, stamps[1:])]
+    return {
+        "requests": float(len(ttft)),
+        "ttft_p50": statistics.median(ttft) if ttft else None,
+        "ttft_p95": percentile(ttft, 95),
+        "itl_p50": statistics.median(itl) if itl else None,
+        "itl_p95": percentile(itl, 95),
+    }
+
+
+def throughput(stdout: str) -> tuple[float | None, float | None]:
+    """(inferences/s, p50 latency ms) from perf_analyzer's summary."""
+    rate = latency = None
+    for line in stdout.splitlines():
+        line = line.strip()
+        if line.startswith("Throughput:") and rate is None:
+            rate = float(line.split()[1])
+        if line.startswith("p50 latency:") and latency is None:
+            latency = float(line.split()[2]) / 1000.0
+    return rate, latency
+
+
+def batch_sizes(server: TritonServer, model: str) -> dict[int, int]:
+    import urllib.request
+
+    stats = json.loads(urllib.request.urlopen(f"{server.http_url}/v2/models/{model}/stats", timeout=10).read())
+    sizes: dict[int, int] = {}
+    for entry in stats["model_stats"][0].get("batch_stats", []):
+        sizes[int(entry["batch_size"])] = int(entry["compute_infer"]["count"])
+    return sizes
+
+
+def reload_without_batching(server: TritonServer) -> None:
+    """Reload screen_intent with its own config minus ``dynamic_batching`` (a load override)."""
+    import urllib.request
+
+    url = f"{server.http_url}/v2/models/screen_intent/config"
+    config = json.loads(urllib.request.urlopen(url, timeout=10).read())
+    config.pop("dynamic_batching", None)
+    body = json.dumps({"parameters": {"config": json.dumps(config)}}).encode()
+    request = urllib.request.Request(
+        f"{server.http_url}/v2/repository/models/screen_intent/load",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=120).read()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if not PERF_ANALYZER.exists():
+        sys.exit(f"{PERF_ANALYZER} is missing: run scripts/setup.sh (tritonclient==2.51.0 ships it)")
+    interval = 3000 if args.quick else 6000
+    chat_levels = [1, 2] if args.quick else [1, 4, 8]
+    intent_levels = [1, 4] if args.quick else [1, 2, 4, 8, 16]
+    lines: list[str] = []
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp, TritonServer(models=DEPLOY_MODES["both"]) as server:
+        folder = Path(tmp)
+        inputs = write_inputs(folder)
+        lines += ["### chat (streaming, 24 output tokens)", "",
+                  "| concurrency | requests | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms |",
+                  "|---|---|---|---|---|---|"]
+        for level in chat_levels:
+            export = folder / f"chat-{level}.json"
+            run_pa(server, "chat", inputs["chat"], level, streaming=True, export=export, interval_ms=interval)
+            found = streaming_latencies(export)
+            report[f"chat_c{level}"] = found
+            lines.append(f"| {level} | {int(found['requests'] or 0)} | " + " | ".join(
+                "-" if found[k] is None else f"{found[k]:.1f}" for k in ("ttft_p50", "ttft_p95", "itl_p50", "itl_p95")) + " |")
+        lines += ["", "### chat_turn ensemble (streaming)", "",
+                  "| concurrency | requests | TTFT p50 ms | ITL p50 ms |", "|---|---|---|---|"]
+        for level in chat_levels[:2]:
+            export = folder / f"turn-{level}.json"
+            run_pa(server, "chat_turn", inputs["chat_turn"], level, streaming=True, export=export, interval_ms=interval)
+            found = streaming_latencies(export)
+            report[f"chat_turn_c{level}"] = found
+            lines.append(f"| {level} | {int(found['requests'] or 0)} | "
+                         f"{found['ttft_p50'] or 0:.1f} | {found['itl_p50'] or 0:.1f} |")
+        lines += ["", "### screen_intent: what dynamic batching buys", "",
+                  "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
+                  "|---|---|---|---|---|"]
+        batched: dict[int, tuple[float | None, float | None]] = {}
+        for level in intent_levels:
+            batched[level] = throughput(run_pa(server, "screen_intent", inputs["screen_intent"], level,
+                                               streaming=False, export=None, interval_ms=interval))
+        report["screen_intent_batch_sizes"] = batch_sizes(server, "screen_intent")
+        reload_without_batching(server)
+        time.sleep(1)
+        for level in intent_levels:
+            plain = throughput(run_pa(server, "screen_intent", inputs["screen_intent"], level,
+                                      streaming=False, export=None, interval_ms=interval))
+            with_b = batched[level]
+            report[f"screen_intent_c{level}"] = {"batched": with_b, "unbatched": plain}
+            lines.append(f"| {level} | {with_b[0] or 0:.1f} | {with_b[1] or 0:.1f} | {plain[0] or 0:.1f} | {plain[1] or 0:.1f} |")
+        lines += ["", f"Batch sizes executed with dynamic batching (size: executions): "
+                  f"{report['screen_intent_batch_sizes']}"]
+    table = "\n".join(lines)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = "perf-quick" if args.quick else "perf"
+    (args.out / f"{stem}.md").write_text(table + "\n")
+    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
