@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from serving.chat.config import ChatConfig
 from serving.chat.prompt import PromptBuilder
 from serving.chat.request import ChatRequest, RequestError
+from serving.chat.stops import StopStrings
 
 log = logging.getLogger("yap.chat")
 
@@ -102,13 +103,15 @@ class _Active:
 
 @dataclass
 class AbortRecord:
-    """A request stopped because its client left: what the engine had done by then."""
+    """A request the engine did not finish itself: its client left (``abort``), or one of our
+    stop strings ended it (``stop``). vLLM's own stats never see these."""
 
     request_id: str
     arrival: float
     cancelled_at: float
     generated_tokens: int
     prompt_tokens: int
+    reason: str = "abort"
 
 
 @dataclass
@@ -211,57 +214,86 @@ class ChatEngine:
                 bias = dict(self.prompts.phrase_logit_bias(request.phrase_bias))
                 bias.update(sampling.get("logit_bias") or {})
                 sampling["logit_bias"] = bias
+            stops, include_stop = self._own_stop_strings(sampling)
             try:
                 params = SamplingParams(**sampling)
             except (TypeError, ValueError) as exc:
                 raise RequestError(f"invalid sampling parameters: {exc}") from None
-            sent_text = 0
-            sent_tokens = 0
+            sent_text = sent_tokens = searched = 0
             output: Any = None
+            text, finish_reason, stopped_early = "", None, False
             generator = self._engine.generate(
                 TokensPrompt(prompt_token_ids=token_ids),
                 params,
                 request_id,
                 priority=request.priority,
             )
-            async for output in generator:
-                completion = output.outputs[0]
-                if state is not None:
-                    state.generated = len(completion.token_ids)
-                    if state.first_token_at is None and state.generated:
-                        state.first_token_at = time.monotonic()
-                if not request.stream:
-                    continue
-                delta = Delta(
-                    text=completion.text[sent_text:],
-                    token_ids_count=len(completion.token_ids) - sent_tokens,
-                    finish_reason=str(completion.finish_reason)
-                    if completion.finish_reason
-                    else None,
-                    cumulative_logprob=completion.cumulative_logprob,
-                    logprobs=_logprobs_since(completion.logprobs, sent_tokens),
-                    num_input_tokens=prompt_tokens,
-                )
-                sent_text, sent_tokens = len(completion.text), len(completion.token_ids)
-                if output.finished:
-                    delta.stats = self._stats(output, state, prompt_tokens)
-                    sink.finish(delta)
-                else:
-                    sink.send(delta)
+            try:
+                async for output in generator:
+                    completion = output.outputs[0]
+                    if state is not None:
+                        state.generated = len(completion.token_ids)
+                        if state.first_token_at is None and state.generated:
+                            state.first_token_at = time.monotonic()
+                    text, finished = completion.text, bool(output.finished)
+                    finish_reason = (
+                        str(completion.finish_reason) if completion.finish_reason else None
+                    )
+                    if stops:
+                        scan = stops.scan(text, searched)
+                        searched = len(text)
+                        if scan.stop_at is not None and scan.stop is not None:
+                            keep = scan.stop_at + (len(scan.stop) if include_stop else 0)
+                            text, stopped_early = text[:keep], not finished
+                            finished, finish_reason = True, "stop"
+                        elif not finished:
+                            text = text[: scan.safe]
+                    if request.stream and (finished or len(text) > sent_text):
+                        delta = Delta(
+                            text=text[sent_text:],
+                            token_ids_count=len(completion.token_ids) - sent_tokens,
+                            finish_reason=finish_reason,
+                            cumulative_logprob=completion.cumulative_logprob,
+                            logprobs=_logprobs_since(completion.logprobs, sent_tokens),
+                            num_input_tokens=prompt_tokens,
+                        )
+                        sent_text, sent_tokens = len(text), len(completion.token_ids)
+                        if finished:
+                            delta.stats = self._stats(output, state, prompt_tokens, finish_reason)
+                            sink.finish(delta)
+                        else:
+                            sink.send(delta)
+                    if finished:
+                        break
+            finally:
+                if stopped_early:
+                    # A stop string ended the reply: free the engine slot now.
+                    await self._engine.abort(request_id)
+                await generator.aclose()
             if output is None:
                 raise RuntimeError("the engine returned no output")
+            if stopped_early and state is not None and self.hooks.on_abort is not None:
+                self.hooks.on_abort(
+                    AbortRecord(
+                        request_id,
+                        state.arrival,
+                        time.monotonic(),
+                        state.generated,
+                        prompt_tokens,
+                        reason="stop",
+                    )
+                )
             if not request.stream:
                 completion = output.outputs[0]
-                text = (prompt_text if request.prepend_input else "") + completion.text
                 sink.finish(
                     Delta(
-                        text=text,
+                        text=(prompt_text if request.prepend_input else "") + text,
                         token_ids_count=len(completion.token_ids),
-                        finish_reason=str(completion.finish_reason),
+                        finish_reason=finish_reason,
                         cumulative_logprob=completion.cumulative_logprob,
                         logprobs=_logprobs_since(completion.logprobs, 0),
                         num_input_tokens=prompt_tokens,
-                        stats=self._stats(output, state, prompt_tokens),
+                        stats=self._stats(output, state, prompt_tokens, finish_reason),
                     )
                 )
         except asyncio.CancelledError:
@@ -286,14 +318,33 @@ class ChatEngine:
         finally:
             self._active.pop(request_id, None)
 
-    def _stats(self, output: Any, state: _Active | None, prompt_tokens: int) -> dict[str, Any]:
+    def _own_stop_strings(self, sampling: dict[str, Any]) -> tuple[StopStrings, bool]:
+        """Take the stop strings out of vLLM's hands (see ``serving.chat.stops``).
+
+        Stop strings that are one special token of this vocabulary become stop token ids: the
+        detokenizer drops special tokens from the text, so only the engine can see them.
+        """
+        raw = sampling.get("stop")
+        if not raw or sampling.get("n", 1) != 1:
+            return StopStrings(()), False
+        del sampling["stop"]
+        include_stop = bool(sampling.pop("include_stop_str_in_output", False))
+        stops = StopStrings([raw] if isinstance(raw, str) else list(raw))
+        special = self.prompts.special_token_ids(stops.stops)
+        if special:
+            sampling["stop_token_ids"] = sorted(set(sampling.get("stop_token_ids") or []) | special)
+        return stops, include_stop
+
+    def _stats(
+        self, output: Any, state: _Active | None, prompt_tokens: int, finish_reason: str | None
+    ) -> dict[str, Any]:
         metrics = getattr(output, "metrics", None)
         engine_ttft = getattr(metrics, "first_token_latency", None) if metrics else None
         stats: dict[str, Any] = {
             "num_input_tokens": prompt_tokens,
             "num_output_tokens": len(output.outputs[0].token_ids),
             "num_cached_tokens": int(getattr(output, "num_cached_tokens", 0) or 0),
-            "finish_reason": str(output.outputs[0].finish_reason),
+            "finish_reason": finish_reason,
         }
         if engine_ttft:
             stats["engine_ttft_ms"] = round(engine_ttft * 1000.0, 3)

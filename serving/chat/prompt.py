@@ -62,6 +62,18 @@ class PromptBuilder:
         assert request.prompt is not None
         return request.prompt, list(self.tokenizer.encode(request.prompt, add_special_tokens=True))
 
+    def special_token_ids(self, texts: Sequence[str]) -> set[int]:
+        """Ids of the texts that are single special tokens of this vocabulary (e.g. <|im_end|>)."""
+        special = set(getattr(self.tokenizer, "all_special_tokens", []) or [])
+        special |= {str(t) for t in getattr(self.tokenizer, "added_tokens_decoder", {}).values()}
+        found = set()
+        for text in texts:
+            if text in special:
+                token_id = self.tokenizer.convert_tokens_to_ids(text)
+                if isinstance(token_id, int) and token_id >= 0:
+                    found.add(token_id)
+        return found
+
     def count(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 

@@ -40,7 +40,9 @@ class TritonPythonModel:
 
         def on_abort(record):
             e2e = record.cancelled_at - record.arrival
-            self.pump.put(updates_for_abort(e2e, record.prompt_tokens, record.generated_tokens))
+            self.pump.put(
+                updates_for_abort(e2e, record.prompt_tokens, record.generated_tokens, record.reason)
+            )
 
         hooks = EngineHooks(on_abort=on_abort, stat_loggers=[stat_logger_factory(self.pump)])
         self.engine = ChatEngine(self.config, hooks)
