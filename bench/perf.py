@@ -16,6 +16,7 @@ needs ``libb64.so.0d`` and ``libcudart.so.12``, which ``scripts/setup.sh`` links
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import subprocess
@@ -55,8 +56,12 @@ def write_inputs(folder: Path) -> dict[str, Path]:
         "data": [
             {"text": _bytes(text), "context": _bytes("")}
             for text in (
-                "what do you think of this outfit?", "tell me a joke", "is this email ok?",
-                "what's the weather like", "can you read this for me", "how are you today",
+                "what do you think of this outfit?",
+                "tell me a joke",
+                "is this email ok?",
+                "what's the weather like",
+                "can you read this for me",
+                "how are you today",
             )
         ]
     }
@@ -79,13 +84,34 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     return found
 
 
-def run_pa(server: TritonServer, model: str, data: Path, concurrency: int, *, streaming: bool,
-           export: Path | None, interval_ms: int) -> str:
+def run_pa(
+    server: TritonServer,
+    model: str,
+    data: Path,
+    concurrency: int,
+    *,
+    streaming: bool,
+    export: Path | None,
+    interval_ms: int,
+) -> str:
     args = [
-        str(PERF_ANALYZER), "-m", model, "-i", "grpc", "-u", server.grpc_url,
-        "--input-data", str(data), "--concurrency-range", str(concurrency),
-        "--measurement-interval", str(interval_ms), "--stability-percentage", "50",
-        "--max-trials", "4",
+        str(PERF_ANALYZER),
+        "-m",
+        model,
+        "-i",
+        "grpc",
+        "-u",
+        server.grpc_url,
+        "--input-data",
+        str(data),
+        "--concurrency-range",
+        str(concurrency),
+        "--measurement-interval",
+        str(interval_ms),
+        "--stability-percentage",
+        "50",
+        "--max-trials",
+        "4",
     ]
     if streaming:
         args.append("--streaming")
@@ -94,7 +120,10 @@ def run_pa(server: TritonServer, model: str, data: Path, concurrency: int, *, st
     env = launch_env()
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"perf_analyzer failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"perf_analyzer failed ({done.returncode}):\n"
+            f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
     return done.stdout
 
 
@@ -109,7 +138,7 @@ def streaming_latencies(export: Path) -> dict[str, float | None]:
             if not stamps:
                 continue
             ttft.append((stamps[0] - sent) / 1e6)
-            itl += [(b - a) / 1e6 for a, b in zip(stamps, stamps[1:])]
+            itl += [(b - a) / 1e6 for a, b in itertools.pairwise(stamps)]
     return {
         "requests": float(len(ttft)),
         "ttft_p50": statistics.median(ttft) if ttft else None,
@@ -134,7 +163,9 @@ def throughput(stdout: str) -> tuple[float | None, float | None]:
 def batch_sizes(server: TritonServer, model: str) -> dict[int, int]:
     import urllib.request
 
-    stats = json.loads(urllib.request.urlopen(f"{server.http_url}/v2/models/{model}/stats", timeout=10).read())
+    stats = json.loads(
+        urllib.request.urlopen(f"{server.http_url}/v2/models/{model}/stats", timeout=10).read()
+    )
     sizes: dict[int, int] = {}
     for entry in stats["model_stats"][0].get("batch_stats", []):
         sizes[int(entry["batch_size"])] = int(entry["compute_infer"]["count"])
@@ -164,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if not PERF_ANALYZER.exists():
-        sys.exit(f"{PERF_ANALYZER} is missing: run scripts/setup.sh (tritonclient==2.51.0 ships it)")
+        sys.exit(
+            f"{PERF_ANALYZER} is missing: run scripts/setup.sh (tritonclient==2.51.0 ships it)"
+        )
     interval = 3000 if args.quick else 6000
     chat_levels = [1, 2] if args.quick else [1, 4, 8]
     intent_levels = [1, 4] if args.quick else [1, 2, 4, 8, 16]
@@ -173,43 +206,103 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, TritonServer(models=DEPLOY_MODES["both"]) as server:
         folder = Path(tmp)
         inputs = write_inputs(folder)
-        lines += ["### chat (streaming, 24 output tokens)", "",
-                  "| concurrency | requests | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "### chat (streaming, 24 output tokens)",
+            "",
+            "| concurrency | requests | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms |",
+            "|---|---|---|---|---|---|",
+        ]
         for level in chat_levels:
             export = folder / f"chat-{level}.json"
-            run_pa(server, "chat", inputs["chat"], level, streaming=True, export=export, interval_ms=interval)
+            run_pa(
+                server,
+                "chat",
+                inputs["chat"],
+                level,
+                streaming=True,
+                export=export,
+                interval_ms=interval,
+            )
             found = streaming_latencies(export)
             report[f"chat_c{level}"] = found
-            lines.append(f"| {level} | {int(found['requests'] or 0)} | " + " | ".join(
-                "-" if found[k] is None else f"{found[k]:.1f}" for k in ("ttft_p50", "ttft_p95", "itl_p50", "itl_p95")) + " |")
-        lines += ["", "### chat_turn ensemble (streaming)", "",
-                  "| concurrency | requests | TTFT p50 ms | ITL p50 ms |", "|---|---|---|---|"]
+            lines.append(
+                f"| {level} | {int(found['requests'] or 0)} | "
+                + " | ".join(
+                    "-" if found[k] is None else f"{found[k]:.1f}"
+                    for k in ("ttft_p50", "ttft_p95", "itl_p50", "itl_p95")
+                )
+                + " |"
+            )
+        lines += [
+            "",
+            "### chat_turn ensemble (streaming)",
+            "",
+            "| concurrency | requests | TTFT p50 ms | ITL p50 ms |",
+            "|---|---|---|---|",
+        ]
         for level in chat_levels[:2]:
             export = folder / f"turn-{level}.json"
-            run_pa(server, "chat_turn", inputs["chat_turn"], level, streaming=True, export=export, interval_ms=interval)
+            run_pa(
+                server,
+                "chat_turn",
+                inputs["chat_turn"],
+                level,
+                streaming=True,
+                export=export,
+                interval_ms=interval,
+            )
             found = streaming_latencies(export)
             report[f"chat_turn_c{level}"] = found
-            lines.append(f"| {level} | {int(found['requests'] or 0)} | "
-                         f"{found['ttft_p50'] or 0:.1f} | {found['itl_p50'] or 0:.1f} |")
-        lines += ["", "### screen_intent: what dynamic batching buys", "",
-                  "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
-                  "|---|---|---|---|---|"]
+            lines.append(
+                f"| {level} | {int(found['requests'] or 0)} | "
+                f"{found['ttft_p50'] or 0:.1f} | {found['itl_p50'] or 0:.1f} |"
+            )
+        lines += [
+            "",
+            "### screen_intent: what dynamic batching buys",
+            "",
+            "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
+            "|---|---|---|---|---|",
+        ]
         batched: dict[int, tuple[float | None, float | None]] = {}
         for level in intent_levels:
-            batched[level] = throughput(run_pa(server, "screen_intent", inputs["screen_intent"], level,
-                                               streaming=False, export=None, interval_ms=interval))
+            batched[level] = throughput(
+                run_pa(
+                    server,
+                    "screen_intent",
+                    inputs["screen_intent"],
+                    level,
+                    streaming=False,
+                    export=None,
+                    interval_ms=interval,
+                )
+            )
         report["screen_intent_batch_sizes"] = batch_sizes(server, "screen_intent")
         reload_without_batching(server)
         time.sleep(1)
         for level in intent_levels:
-            plain = throughput(run_pa(server, "screen_intent", inputs["screen_intent"], level,
-                                      streaming=False, export=None, interval_ms=interval))
+            plain = throughput(
+                run_pa(
+                    server,
+                    "screen_intent",
+                    inputs["screen_intent"],
+                    level,
+                    streaming=False,
+                    export=None,
+                    interval_ms=interval,
+                )
+            )
             with_b = batched[level]
             report[f"screen_intent_c{level}"] = {"batched": with_b, "unbatched": plain}
-            lines.append(f"| {level} | {with_b[0] or 0:.1f} | {with_b[1] or 0:.1f} | {plain[0] or 0:.1f} | {plain[1] or 0:.1f} |")
-        lines += ["", f"Batch sizes executed with dynamic batching (size: executions): "
-                  f"{report['screen_intent_batch_sizes']}"]
+            lines.append(
+                f"| {level} | {with_b[0] or 0:.1f} | {with_b[1] or 0:.1f} "
+                f"| {plain[0] or 0:.1f} | {plain[1] or 0:.1f} |"
+            )
+        lines += [
+            "",
+            f"Batch sizes executed with dynamic batching (size: executions): "
+            f"{report['screen_intent_batch_sizes']}",
+        ]
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -230,6 +230,8 @@ class ChatEngine:
             )
             try:
                 async for output in generator:
+                    if state is not None and state.cancelled_at is not None:
+                        break  # vLLM's last output for an aborted request: nobody to send it to
                     completion = output.outputs[0]
                     if state is not None:
                         state.generated = len(completion.token_ids)
@@ -270,10 +272,12 @@ class ChatEngine:
                     # A stop string ended the reply: free the engine slot now.
                     await self._engine.abort(request_id)
                 await generator.aclose()
+            if state is not None and state.cancelled_at is not None:
+                raise asyncio.CancelledError  # the client left: account for it as an abort
             if output is None:
                 raise RuntimeError("the engine returned no output")
-            if stopped_early and state is not None and self.hooks.on_abort is not None:
-                self.hooks.on_abort(
+            if stopped_early and state is not None:
+                self._report(
                     AbortRecord(
                         request_id,
                         state.arrival,
@@ -298,8 +302,8 @@ class ChatEngine:
                 )
         except asyncio.CancelledError:
             # The watcher saw the client leave and already aborted the engine request.
-            if state is not None and self.hooks.on_abort is not None:
-                self.hooks.on_abort(
+            if state is not None:
+                self._report(
                     AbortRecord(
                         request_id,
                         state.arrival,
@@ -317,6 +321,14 @@ class ChatEngine:
             sink.fail(f"chat engine error: {type(exc).__name__}: {exc}", "internal")
         finally:
             self._active.pop(request_id, None)
+
+    def _report(self, record: AbortRecord) -> None:
+        if self.hooks.on_abort is None:
+            return
+        try:
+            self.hooks.on_abort(record)
+        except Exception:  # noqa: BLE001 - accounting must never break a request
+            log.exception("abort hook failed for %s", record.request_id)
 
     def _own_stop_strings(self, sampling: dict[str, Any]) -> tuple[StopStrings, bool]:
         """Take the stop strings out of vLLM's hands (see ``serving.chat.stops``).

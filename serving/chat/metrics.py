@@ -11,12 +11,14 @@ their client left never reach vLLM's own stats, so the chat engine reports them 
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+log = logging.getLogger("yap.chat.metrics")
 COUNTER, GAUGE, HISTOGRAM = "counter", "gauge", "histogram"
 
 
@@ -130,10 +132,11 @@ def updates_from_stats(scheduler_stats: Any, iteration_stats: Any) -> list[Updat
 
 
 def updates_for_abort(
-    e2e_seconds: float, prompt_tokens: int, generated_tokens: int
+    e2e_seconds: float, prompt_tokens: int, generated_tokens: int, reason: str = "abort"
 ) -> list[Update]:
+    """A request vLLM did not finish itself (client gone, or ended by our stop strings)."""
     return [
-        ("vllm:request_success_total", (("finished_reason", "abort"),), 1.0),
+        ("vllm:request_success_total", (("finished_reason", reason),), 1.0),
         ("vllm:e2e_request_latency_seconds", (), e2e_seconds),
         ("vllm:request_prompt_tokens", (), float(prompt_tokens)),
         ("vllm:request_generation_tokens", (), float(generated_tokens)),
@@ -182,7 +185,10 @@ class MetricsPump:
                     break
             if any(item is None for item in batch):
                 self._stopped.set()
-            self.apply([u for item in batch if item is not None for u in item])
+            try:
+                self.apply([u for item in batch if item is not None for u in item])
+            except Exception:  # noqa: BLE001 - a metrics failure must not stop later updates
+                log.exception("applying %d metric updates failed", len(batch))
 
     def apply(self, updates: Sequence[Update]) -> None:
         counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}

@@ -573,3 +573,134 @@ class TcpProxy:
         for coro in (pipe(reader, upstream_writer), pipe(upstream_reader, writer)):
             task = asyncio.get_running_loop().create_task(coro)
             self.tasks.add(task)
+
+
+def test_stream_flush_coalesces_tokens(triton: TritonServer) -> None:
+    async def scenario(app: BridgeApp, url: str):  # type: ignore[no-untyped-def]
+        async with await YapClient.connect(url, KEY) as client:
+            return await client.turn(start("s-flush", LONG_STORY, sampling={"temperature": 0}))
+
+    plain = run_bridge(triton, scenario)
+    coalesced = run_bridge(triton, scenario, STREAM_FLUSH_MS="250")
+    assert plain.text == coalesced.text  # same greedy reply, nothing lost or duplicated
+    assert len(coalesced.tokens) < len(plain.tokens) / 2
+    assert coalesced.final["normalized_text"] == coalesced.text
+
+
+def test_disconnect_mid_stream_aborts_in_the_engine(triton: TritonServer) -> None:
+    aborted_before = metric(
+        scrape(triton.metrics_url), "vllm:request_success_total", finished_reason="abort"
+    )
+
+    async def scenario(app: BridgeApp, url: str):  # type: ignore[no-untyped-def]
+        client = await YapClient.connect(url, KEY)
+        await client.send(start("s-gone", LONG_STORY))
+        while (await client.recv())["type"] != "token":
+            pass
+        await client.ws.close()
+        for _ in range(100):
+            if app.sessions.get("s-gone") is None:
+                break
+            await asyncio.sleep(0.02)
+        return app.sessions.get("s-gone")
+
+    assert run_bridge(triton, scenario) is None  # state deleted on disconnect
+    assert wait_for(
+        lambda: (
+            metric(
+                scrape(triton.metrics_url), "vllm:request_success_total", finished_reason="abort"
+            )
+            > aborted_before
+        ),
+        timeout_s=10,
+    )
+
+
+def test_reference_client_sessions(triton: TritonServer) -> None:
+    """The flows of the reference's shipped clients, frame by frame: warm-up, a multi-turn
+    conversation re-sending history, a persona switch, a screen analysis with follow-up, and a
+    benchmark-style per-transaction session id."""
+    personalities = {"flirty": ["horny", "spicy"], "delulu": [], "savage": ["mean"]}
+
+    async def scenario(app: BridgeApp, url: str):  # type: ignore[no-untyped-def]
+        seen: dict[str, Any] = {}
+        async with await YapClient.connect(url, KEY) as client:
+            await client.send({"type": "warm_persona", "chat_prompt": PERSONA})
+            seen["warm"] = await client.recv()
+            history = ""
+            base = {
+                "gender": "female",
+                "personality": "anna",
+                "chat_prompt": PERSONA,
+                "personalities": personalities,
+            }
+            for utterance in ("hi there", "what's your favourite colour?"):
+                turn = await client.turn(
+                    {
+                        "type": "start",
+                        "session_id": "conv-1",
+                        "user_utterance": utterance,
+                        "history_text": history,
+                        **base,
+                    }
+                )
+                assert turn.error is None, turn.error
+                history += f"User: {utterance}\nAssistant: {turn.final['normalized_text']}\n"
+            seen["conversation"] = turn
+            switch = await client.turn(
+                {
+                    "type": "start",
+                    "session_id": "conv-1",
+                    "user_utterance": "be more savage",
+                    "history_text": history,
+                    **base,
+                }
+            )
+            seen["switch_tool"] = switch.toolcall
+            await client.send(
+                {
+                    "type": "chat_prompt",
+                    "gender": "male",
+                    "personality": "savage",
+                    "chat_prompt": "You are Mark, blunt and funny.",
+                }
+            )
+            seen["switch_ack"] = await client.recv()
+            screen = await client.turn(
+                {
+                    "type": "start",
+                    "session_id": "conv-1",
+                    "user_utterance": "take a screenshot",
+                    "history_text": history,
+                    **base,
+                }
+            )
+            seen["screen_tool"] = screen.toolcall
+            seen["followup"] = await client.turn(
+                {"type": "followup", "analysis_text": "A code editor with a Python traceback."},
+                expect_ack=False,
+            )
+            bench = await client.turn(
+                {"type": "start", "session_id": "bench-tx-7", "user_utterance": "hello", **base}
+            )
+            seen["bench"] = bench
+            await client.send({"type": "end"})
+            seen["end"] = await client.recv()
+        return seen
+
+    seen = run_bridge(triton, scenario)
+    assert seen["warm"]["type"] == "warmed"
+    assert seen["conversation"].types[:2] == ["ack", "toolcall"] and seen["conversation"].done == {
+        "type": "done",
+        "usage": {},
+    }
+    assert seen["switch_tool"] == {
+        "type": "toolcall",
+        "status": "yes",
+        "raw": [{"name": "switch_personality", "param": "savage"}],
+    }
+    assert seen["switch_ack"]["code"] == 200
+    assert seen["screen_tool"]["status"] == "yes"
+    assert seen["followup"].types[-2:] == ["final", "done"] and seen["followup"].text
+    assert seen["bench"].ack["session_id"] == "bench-tx-7" and seen["bench"].done is not None
+    assert seen["end"] == {"type": "connection_closed", "reason": "client_request"}

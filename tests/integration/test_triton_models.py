@@ -331,7 +331,9 @@ def test_cancel_through_the_ensemble_does_not_reach_the_engine(triton: TritonSer
 
     def finished() -> bool:
         now = scrape(triton.metrics_url)
-        return metric(now, "vllm:request_success_total") > metric(before, "vllm:request_success_total")
+        return metric(now, "vllm:request_success_total") > metric(
+            before, "vllm:request_success_total"
+        )
 
     assert wait_for(finished, timeout_s=30)
     after = scrape(triton.metrics_url)

@@ -73,6 +73,12 @@ def test_aborts_are_counted_and_timed() -> None:
     assert ("obs", "vllm:request_generation_tokens", {}, 5.0) in sink.calls
 
 
+def test_requests_ended_by_our_stop_strings_are_counted_as_stop() -> None:
+    sink = RecordingSink()
+    MetricsPump(sink, {}).apply(updates_for_abort(0.2, 10, 3, "stop"))
+    assert ("inc", "vllm:request_success_total", {"finished_reason": "stop"}, 1.0) in sink.calls
+
+
 def test_pump_thread_applies_queued_updates() -> None:
     sink = RecordingSink()
     pump = MetricsPump(sink, {}, interval_s=0.01)

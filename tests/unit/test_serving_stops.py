@@ -7,7 +7,9 @@ from hypothesis import strategies as st
 
 from serving.chat.stops import StopStrings
 
-CHAT_STOPS = StopStrings(["<|im_end|>", "|im_end|>", "<|start_header_id|>", "[EOS]", "<end_of_turn>"])
+CHAT_STOPS = StopStrings(
+    ["<|im_end|>", "|im_end|>", "<|start_header_id|>", "[EOS]", "<end_of_turn>"]
+)
 
 
 def test_ordinary_text_is_never_held_back() -> None:
@@ -47,7 +49,7 @@ def test_streaming_scans_agree_with_a_whole_scan(text: str, cuts: list[int]) -> 
     whole = CHAT_STOPS.scan(text)
     limit = whole.stop_at if whole.stop_at is not None else len(text)
     searched = 0
-    for cut in sorted(set(cuts)) + [len(text)]:
+    for cut in [*sorted(set(cuts)), len(text)]:
         prefix = text[:cut]
         scan = CHAT_STOPS.scan(prefix, searched)
         searched = len(prefix)
