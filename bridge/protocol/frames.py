@@ -178,7 +178,7 @@ class Done(Frame):
     ``start.include_timings: true``: where the turn's time went, for benchmarks.
     """
 
-    timings: Mapping[str, float | int | str] | None = None
+    timings: Mapping[str, JsonValue] | None = None
 
     def to_dict(self) -> JsonObject:
         frame: JsonObject = {"type": "done", "usage": {}}

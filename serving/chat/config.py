@@ -85,9 +85,9 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cpu_kv_cache_gib",
         "CHAT_CPU_KV_GIB",
-        1.0,
-        parse_float(0.1),
-        "KV-cache space in GiB (CPU only; sets VLLM_CPU_KVCACHE_SPACE)",
+        1,
+        parse_int(1),
+        "KV-cache space in whole GiB (CPU only; sets VLLM_CPU_KVCACHE_SPACE)",
     ),
     Setting("enable_prefix_caching", "CHAT_PREFIX_CACHING", True, parse_bool, "prefix caching"),
     Setting("enable_chunked_prefill", "CHAT_CHUNKED_PREFILL", True, parse_bool, "chunked prefill"),
@@ -142,7 +142,7 @@ class ChatConfig:
     default_max_tokens: int
     enable_thinking: bool
     cancel_poll_s: float
-    cpu_kv_cache_gib: float
+    cpu_kv_cache_gib: int
     summary: str
 
     @classmethod

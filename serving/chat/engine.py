@@ -47,7 +47,7 @@ def prepare_process(config: ChatConfig | None = None, *, device: str = "cpu") ->
     if not Path(sys.executable).name.startswith("python"):
         multiprocessing.set_executable(python)
     if device == "cpu" and config is not None:
-        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{config.cpu_kv_cache_gib:g}")
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(config.cpu_kv_cache_gib))
     os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
     os.environ.setdefault("VLLM_HOST_IP", "127.0.0.1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -97,6 +97,8 @@ class _Active:
     task: asyncio.Task[None]
     arrival: float
     first_token_at: float | None = None
+    arrival_wall: float = 0.0  # wall clock, comparable across processes (timeline in stats)
+    first_sent_wall: float | None = None
     generated: int = 0
     cancelled_at: float | None = None
 
@@ -193,7 +195,9 @@ class ChatEngine:
         self, request: ChatRequest, sink: ResponseSink, request_id: str, arrival: float
     ) -> None:
         task = self._loop.create_task(self._run(request, sink, request_id))
-        self._active[request_id] = _Active(request_id, sink, task, arrival)
+        self._active[request_id] = _Active(
+            request_id, sink, task, arrival, arrival_wall=time.time() - (time.monotonic() - arrival)
+        )
 
     async def _run(self, request: ChatRequest, sink: ResponseSink, request_id: str) -> None:
         from vllm import SamplingParams
@@ -265,6 +269,8 @@ class ChatEngine:
                             sink.finish(delta)
                         else:
                             sink.send(delta)
+                        if state is not None and state.first_sent_wall is None:
+                            state.first_sent_wall = time.time()
                     if finished:
                         break
             finally:
@@ -362,6 +368,12 @@ class ChatEngine:
             stats["engine_ttft_ms"] = round(engine_ttft * 1000.0, 3)
         if state is not None and state.first_token_at is not None:
             stats["model_ttft_ms"] = round((state.first_token_at - state.arrival) * 1000.0, 3)
+            # Wall-clock marks so a client can split its TTFT into inbound, model, outbound.
+            stats["timeline"] = {
+                "submitted": state.arrival_wall,
+                "first_output": state.arrival_wall + (state.first_token_at - state.arrival),
+                "first_sent": state.first_sent_wall,
+            }
         return stats
 
     async def _watch_cancellations(self) -> None:
