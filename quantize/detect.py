@@ -60,10 +60,13 @@ def _compressed_tensors_scheme(config: dict[str, Any]) -> tuple[int | None, str 
         wtype = weights.get("type", "int")
         if bits is None:
             continue
+        abits = activations.get("num_bits") if activations else None
+        atype = activations.get("type", "int") if activations else None
+        if wtype == "float" and int(bits) == 4:
+            # FP4 (e2m1) weights with group scales: NVFP4, or NVFP4A16 with 16-bit activations
+            return 4, "NVFP4" if abits == 4 else "NVFP4A16"
         if activations is None:
-            return int(bits), f"W{bits}A16"
-        abits = activations.get("num_bits")
-        atype = activations.get("type", "int")
+            return int(bits), f"FP{bits}-W{bits}A16" if wtype == "float" else f"W{bits}A16"
         if wtype == "float" and atype == "float":
             dynamic = "DYNAMIC" if activations.get("dynamic") else "STATIC"
             return int(bits), f"FP{bits}-{dynamic}"
@@ -149,7 +152,8 @@ def resolve_request(requested: str, info: QuantizationInfo) -> str | None:
                 f"`python -m quantize --scheme ...` (or let the run command do it) and serve the "
                 "export"
             )
-        if info.bits is not None and info.bits != bits:
+        # A name marker is only a hint: it never refuses a request on its own.
+        if info.source == "config" and info.bits is not None and info.bits != bits:
             raise QuantizationMismatch(
                 f"QUANTIZATION={request} but the checkpoint is already {info.describe()}; "
                 f"ask for {info.bits}bit or auto"

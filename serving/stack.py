@@ -99,11 +99,14 @@ def prepare_chat_model(env: dict[str, str]) -> None:
         sys.exit(f"[serve] CHAT_MODEL={model} is not a folder")
     if detect.detect(model).is_quantized:
         return  # served as it is; the chat model checks that it matches the request
+    from quantize.cache import ensure_export
+    from quantize.export import ExportError
+    from quantize.schemes import SchemeError
+
     try:
-        from quantize.cache import ensure_export
-    except ImportError:
-        sys.exit("[serve] QUANTIZATION=4bit|8bit needs the quantize package's exporter")
-    export = ensure_export(model, wanted)
+        export = ensure_export(model, wanted)
+    except (ExportError, SchemeError) as exc:
+        sys.exit(f"[serve] cannot make the {wanted} export of {model}: {exc}")
     print(f"[serve] serving the {wanted} export {export}", flush=True)
     env["CHAT_MODEL"] = str(export)
 

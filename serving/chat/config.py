@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quantize import detect
+from quantize import detect, hardware
 from serving import paths
 from serving.settings import (
     Setting,
@@ -63,9 +63,10 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "kv_cache_dtype",
         "CHAT_KV_CACHE_DTYPE",
-        AUTO,
-        parse_choice(AUTO, "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"),
-        "KV-cache dtype (fp8 halves KV memory)",
+        "default",
+        parse_choice("default", AUTO, "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"),
+        "KV-cache dtype; default: fp8 on Hopper/Ada GPUs and AVX-512 CPUs (half the KV "
+        "memory), else vLLM's auto; auto: the model's dtype",
     ),
     Setting(
         "max_model_len",
@@ -188,7 +189,7 @@ class ChatConfig:
             "served_model_name": found["served_model_name"] or Path(model).name,
             "dtype": found["dtype"],
             "quantization": quantization,
-            "kv_cache_dtype": found["kv_cache_dtype"],
+            "kv_cache_dtype": hardware.resolve_kv_cache_dtype(found["kv_cache_dtype"], device),
             "max_model_len": found["max_model_len"],
             "enable_prefix_caching": found["enable_prefix_caching"],
             "enable_chunked_prefill": found["enable_chunked_prefill"],

@@ -14,6 +14,7 @@ import pytest
 from bridge.triton_gateway import TritonGateway
 from quantize import detect
 from quantize.cache import ensure_export
+from quantize.hardware import choose_kv_cache_dtype
 from serving import paths
 from serving.triton_server import TritonError, TritonServer
 
@@ -73,16 +74,25 @@ def serve_and_ask(export: Path, **env: str) -> tuple[str, int, str]:
 
 
 @pytest.mark.parametrize(
-    ("scheme", "detected"),
-    [("int8", "W8A8-INT8"), ("fp8", "FP8-DYNAMIC")],
+    ("scheme", "detected", "kv_cache_dtype"),
+    [
+        # INT8 is what the run command picks for 8bit on a CPU, with the KV dtype for this CPU.
+        ("int8", "W8A8-INT8", choose_kv_cache_dtype("cpu")),
+        ("fp8", "FP8-DYNAMIC", "auto"),
+    ],
 )
-def test_8bit_export_is_served_by_the_chat_model(scheme: str, detected: str) -> None:
+def test_8bit_export_is_served_by_the_chat_model(
+    scheme: str, detected: str, kv_cache_dtype: str
+) -> None:
     export = export_of(scheme)
     info = detect.detect(export)
     assert (info.method, info.bits, info.scheme) == ("compressed-tensors", 8, detected)
-    text, deltas, log = serve_and_ask(export, QUANTIZATION="8bit")
+    text, deltas, log = serve_and_ask(
+        export, QUANTIZATION="8bit", CHAT_KV_CACHE_DTYPE=kv_cache_dtype
+    )
     assert_coherent(text, deltas)
     assert f"compressed-tensors {detected}" in log, "the chat model did not report the checkpoint"
+    assert f"kv_cache_dtype={kv_cache_dtype}" in log
 
 
 def test_a_4bit_request_on_an_8bit_export_is_refused() -> None:

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from quantize import detect
 
 
-def write(tmp_path: Path, name: str, quant: dict | None) -> Path:  # type: ignore[type-arg]
+def write(tmp_path: Path, name: str, quant: dict[str, Any] | None) -> Path:
     folder = tmp_path / name
     folder.mkdir()
-    config: dict = {"model_type": "llama"}  # type: ignore[type-arg]
+    config: dict[str, Any] = {"model_type": "llama"}
     if quant is not None:
         config["quantization_config"] = quant
     (folder / "config.json").write_text(json.dumps(config))
     return folder
 
 
-def ct(weights_bits: int, wtype: str, act: dict | None) -> dict:  # type: ignore[type-arg]
+def ct(weights_bits: int, wtype: str, act: dict[str, Any] | None) -> dict[str, Any]:
     group = {"weights": {"num_bits": weights_bits, "type": wtype}, "input_activations": act}
     return {"quant_method": "compressed-tensors", "config_groups": {"group_0": group}}
 
@@ -41,9 +42,20 @@ def ct(weights_bits: int, wtype: str, act: dict | None) -> dict:  # type: ignore
             8,
             "FP8-DYNAMIC",
         ),
+        (
+            ct(4, "float", {"num_bits": 4, "type": "float", "dynamic": "local"}),
+            "compressed-tensors",
+            4,
+            "NVFP4",
+        ),
+        (ct(4, "float", None), "compressed-tensors", 4, "NVFP4A16"),
+        (ct(8, "float", None), "compressed-tensors", 8, "FP8-W8A16"),
+        ({"quant_method": "bitsandbytes", "load_in_4bit": True}, "bitsandbytes", 4, None),
     ],
 )
-def test_config_decides(tmp_path: Path, quant: dict, method: str, bits: int, scheme: str) -> None:  # type: ignore[type-arg]
+def test_config_decides(
+    tmp_path: Path, quant: dict[str, Any], method: str, bits: int, scheme: str
+) -> None:
     info = detect.detect(write(tmp_path, "model", quant))
     assert (info.method, info.bits, info.scheme, info.source) == (method, bits, scheme, "config")
 
@@ -92,3 +104,123 @@ def test_broken_config_json_is_reported(tmp_path: Path) -> None:
     (folder / "config.json").write_text("{nope")
     with pytest.raises(ValueError, match="is not valid JSON"):
         detect.detect(folder)
+
+
+# The quantization_config that llmcompressor 0.14 / compressed-tensors 0.19 wrote into
+# config.json for each of our four exports of SmolLM2 (trimmed to the fields that matter).
+def _weights(
+    bits: int, wtype: str, strategy: str, group: int | None, symmetric: bool
+) -> dict[str, Any]:
+    return {
+        "num_bits": bits,
+        "type": wtype,
+        "strategy": strategy,
+        "group_size": group,
+        "symmetric": symmetric,
+        "dynamic": False,
+    }
+
+
+def _tokens(atype: str) -> dict[str, Any]:
+    return {"num_bits": 8, "type": atype, "strategy": "token", "symmetric": True, "dynamic": True}
+
+
+def _export(
+    fmt: str, weights: dict[str, Any], activations: dict[str, Any] | None
+) -> dict[str, Any]:
+    group: dict[str, Any] = {
+        "format": fmt,
+        "targets": ["Linear"],
+        "weights": weights,
+        "input_activations": activations,
+        "output_activations": None,
+    }
+    return {
+        "quant_method": "compressed-tensors",
+        "format": fmt,
+        "config_groups": {"group_0": group},
+        "ignore": ["lm_head"],
+        "kv_cache_scheme": None,
+        "quantization_status": "compressed",
+        "version": "0.19.0",
+    }
+
+
+OUR_EXPORTS = {
+    "awq-w4a16": _export("pack-quantized", _weights(4, "int", "group", 64, False), None),
+    "gptq-w4a16": _export("pack-quantized", _weights(4, "int", "group", 64, True), None),
+    "fp8-dynamic": _export(
+        "float-quantized", _weights(8, "float", "channel", None, True), _tokens("float")
+    ),
+    "int8-w8a8": _export(
+        "int-quantized", _weights(8, "int", "channel", None, True), _tokens("int")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("scheme", "bits", "detected"),
+    [
+        ("awq-w4a16", 4, "W4A16"),
+        ("gptq-w4a16", 4, "W4A16"),
+        ("fp8-dynamic", 8, "FP8-DYNAMIC"),
+        ("int8-w8a8", 8, "W8A8-INT8"),
+    ],
+)
+def test_our_exports_are_detected(tmp_path: Path, scheme: str, bits: int, detected: str) -> None:
+    info = detect.detect(write(tmp_path, f"chat-{scheme}", OUR_EXPORTS[scheme]))
+    assert (info.method, info.bits, info.scheme, info.source) == (
+        "compressed-tensors",
+        bits,
+        detected,
+        "config",
+    )
+    # Served as it is: vLLM reads quantization_config itself.
+    assert detect.resolve_request("auto", info) is None
+    assert detect.resolve_request(f"{bits}bit", info) is None
+    assert detect.resolve_request("compressed-tensors", info) == "compressed-tensors"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "asked", "message"),
+    [
+        (
+            "int8-w8a8",
+            "4bit",
+            "QUANTIZATION=4bit but the checkpoint is already compressed-tensors W8A8-INT8",
+        ),
+        ("fp8-dynamic", "4bit", "already compressed-tensors FP8-DYNAMIC"),
+        ("awq-w4a16", "8bit", "already compressed-tensors W4A16 .*ask for 4bit or auto"),
+        ("gptq-w4a16", "awq", "QUANTIZATION=awq but the checkpoint is compressed-tensors W4A16"),
+        ("int8-w8a8", "none", "use QUANTIZATION=auto to serve it as it is"),
+    ],
+)
+def test_inconsistent_requests_on_our_exports(
+    tmp_path: Path, scheme: str, asked: str, message: str
+) -> None:
+    info = detect.detect(write(tmp_path, "export", OUR_EXPORTS[scheme]))
+    with pytest.raises(detect.QuantizationMismatch, match=message):
+        detect.resolve_request(asked, info)
+
+
+def test_a_folder_without_config_falls_back_to_its_name(tmp_path: Path) -> None:
+    folder = tmp_path / "Qwen2.5-7B-Instruct-AWQ"
+    folder.mkdir()
+    info = detect.detect(folder)
+    assert (info.method, info.bits, info.source) == ("awq", 4, "name")
+    # A name is only a hint: it never refuses a request on its own (vLLM reads the real config).
+    assert detect.resolve_request("8bit", info) is None
+    assert detect.resolve_request("gptq", info) == "gptq"
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("org/Model-compressed-tensors", "compressed-tensors"),
+        ("org/model-auto-round-int4", "auto-round"),
+        ("org/model_gptq_4bit", "gptq"),
+        ("org/model-NVFP4A16", None),
+    ],
+)
+def test_more_name_markers(name: str, method: str | None) -> None:
+    assert detect.info_from_name(name).method == method

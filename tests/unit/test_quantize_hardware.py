@@ -1,0 +1,70 @@
+"""KV-cache dtype by hardware: fp8 on Ada/Hopper GPUs and AVX-512/AMX CPUs, auto elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from quantize import hardware
+
+AVX512_CPU = """processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Platinum
+flags\t\t: fpu vme sse sse2 avx avx2 avx512f avx512bw avx512_bf16 avx512_vnni
+processor\t: 1
+flags\t\t: fpu vme sse sse2 avx avx2 avx512f
+"""
+AVX2_CPU = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 fma\n"
+AMX_CPU = "processor\t: 0\nflags\t\t: avx2 amx_tile amx_bf16\n"
+ARM_CPU = "processor\t: 0\nFeatures\t: fp asimd evtstrm aes\n"
+
+
+def test_cpu_flags_come_from_the_first_processor() -> None:
+    flags = hardware.cpu_flags(AVX512_CPU)
+    assert {"avx512f", "avx512_vnni", "avx2"} <= flags
+    assert hardware.cpu_flags(ARM_CPU) == frozenset({"fp", "asimd", "evtstrm", "aes"})
+    assert hardware.cpu_flags("") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [(AVX512_CPU, "fp8"), (AMX_CPU, "fp8"), (AVX2_CPU, "auto"), (ARM_CPU, "auto"), ("", "auto")],
+)
+def test_cpu_choice(cpuinfo: str, expected: str) -> None:
+    assert hardware.choose_kv_cache_dtype("cpu", cpuinfo=cpuinfo) == expected
+
+
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [
+        ((9, 0), "fp8"),
+        ((8, 9), "fp8"),
+        ((10, 0), "fp8"),
+        ((8, 6), "auto"),
+        ((8, 0), "auto"),
+        ((7, 5), "auto"),
+    ],
+)
+def test_gpu_choice_by_compute_capability(capability: tuple[int, int], expected: str) -> None:
+    assert hardware.choose_kv_cache_dtype("cuda", capability=capability) == expected
+    assert hardware.choose_kv_cache_dtype("cuda:1", capability=capability) == expected
+
+
+def test_gpu_without_cuda_is_auto(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "cuda_capability", lambda device="cuda": None)
+    assert hardware.choose_kv_cache_dtype("cuda") == "auto"
+
+
+def test_unknown_devices_are_auto() -> None:
+    assert hardware.choose_kv_cache_dtype("xpu", cpuinfo=AVX512_CPU) == "auto"
+
+
+def test_explicit_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "choose_kv_cache_dtype", lambda device: "fp8")
+    assert hardware.resolve_kv_cache_dtype("", "cpu") == "fp8"
+    assert hardware.resolve_kv_cache_dtype("default", "cpu") == "fp8"
+    assert hardware.resolve_kv_cache_dtype("auto", "cpu") == "auto"
+    assert hardware.resolve_kv_cache_dtype("fp8_e5m2", "cpu") == "fp8_e5m2"
+
+
+def test_this_machine_gets_an_answer() -> None:
+    assert hardware.choose_kv_cache_dtype("cpu") in {"fp8", "auto"}
