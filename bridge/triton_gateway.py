@@ -181,12 +181,13 @@ class TritonGateway:
             with contextlib.suppress(Exception):
                 await client.close()
 
-    async def models_ready(self, models: Sequence[str]) -> dict[str, bool]:
+    async def models_ready(self, models: Sequence[str], timeout_s: float = 2.0) -> dict[str, bool]:
+        """Readiness of each model; a health probe must answer fast even when Triton hangs."""
         found: dict[str, bool] = {}
         for model in models:
             try:
                 found[model] = bool(
-                    await self.client.is_model_ready(model, client_timeout=self.timeout_s)
+                    await self.client.is_model_ready(model, client_timeout=timeout_s)
                 )
             except Exception:
                 found[model] = False

@@ -190,7 +190,17 @@ class Turn:
         finally:
             if feed is not None:
                 feed.close()
-            self._record_history(outcome)
+            self._record_history()
+            log.info(
+                "turn session=%s turn=%s kind=%s outcome=%s tool_ms=%s ttft_ms=%s chars=%d",
+                plan.session.session_id,
+                plan.turn_id,
+                plan.label,
+                outcome,
+                self.timings.get("tool_ms"),
+                self.timings.get("bridge_ttft_ms"),
+                sum(len(piece) for piece in self.handle.delivered),
+            )
             self.handle.finished = True
             if plan.session.turn is self.handle:
                 plan.session.turn = None
@@ -280,20 +290,12 @@ class Turn:
             self.timings["bridge_ttft_ms"] = round(ttft * 1000.0, 3)
             self.timings["first_token_sent_wall"] = time.time()
 
-    def _record_history(self, outcome: str) -> None:
+    def _record_history(self) -> None:
         """Fill the reply into the turn: the whole text, or what was delivered before a stop."""
         plan = self.plan
-        if plan.turn_id is None or not self.handle.delivered:
-            return
-        text = "".join(self.handle.delivered)
-        plan.session.history = plan.session.history.with_assistant_text(plan.turn_id, text)
-        if outcome != "ok":
-            log.info(
-                "turn stopped session=%s outcome=%s kept_chars=%d",
-                plan.session.session_id,
-                outcome,
-                len(text),
-            )
+        if plan.turn_id is not None and self.handle.delivered:
+            text = "".join(self.handle.delivered)
+            plan.session.history = plan.session.history.with_assistant_text(plan.turn_id, text)
 
 
 def start_turn(turn: Turn) -> TurnHandle:

@@ -26,11 +26,17 @@ pip=("$venv/bin/python" -m pip -q)
 want=$(cat requirements/lock.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 stamp="$venv/.yap-lock.sha256"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  say "installing pinned packages (requirements/lock.txt)"
-  "${pip[@]}" install -U "pip>=24" 2>&1 | grep -v "is ignored" || true
+  say "installing pinned packages (requirements/lock.txt); log: .yap/logs/setup-pip.log"
+  mkdir -p .yap/logs
+  log=.yap/logs/setup-pip.log
+  : > "$log"
   # --no-deps: the lock is the whole environment, resolved once by scripts/lock-requirements.sh
-  "${pip[@]}" install --no-deps -r requirements/lock.txt 2>&1 | grep -v "is ignored" || true
-  "${pip[@]}" install --no-deps --no-build-isolation -e . 2>&1 | grep -v "is ignored" || true
+  if ! { "${pip[@]}" install -U "pip>=24" && "${pip[@]}" install --no-deps -r requirements/lock.txt \
+         && "${pip[@]}" install --no-deps --no-build-isolation -e . ; } >>"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "[setup] error: package installation failed (full log: $log)" >&2
+    exit 1
+  fi
   "$venv/bin/python" - <<'PY'
 import importlib, sys
 missing = [m for m in ("vllm", "torch", "transformers", "tritonclient.grpc.aio", "pytriton",

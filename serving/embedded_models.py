@@ -133,9 +133,14 @@ def prepare_screen_intent(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", choices=["chat", "screen_intent"], default=[])
+    parser.add_argument(
+        "which", nargs="*", metavar="MODEL", help="chat and/or screen_intent (default: both)"
+    )
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args(argv)
+    unknown = [name for name in args.which if name not in ("chat", "screen_intent")]
+    if unknown:
+        parser.error(f"unknown model {unknown[0]!r}: expected chat or screen_intent")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     for which in args.which or ["chat", "screen_intent"]:
