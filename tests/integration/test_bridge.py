@@ -141,10 +141,14 @@ def test_cancel_stops_generation_in_the_engine(triton: TritonServer) -> None:
             return seen, after, app.sessions.get("s-cancel").history
 
     seen, after, history = run_bridge(triton, scenario)
-    assert after[0] == {"type": "done", "cancelled": True, "request_id": "42"}
-    assert after[1:] == [], f"frames after done(cancelled): {after[1:]}"
-    # The partial reply is kept as the turn's assistant text.
-    delivered = "".join(f["text"] for f in seen if f["type"] == "token")
+    # Tokens already on the wire when the cancel was sent may still arrive, then the
+    # done{cancelled} and nothing more for the turn.
+    in_flight = [f for f in after if f["type"] == "token"]
+    assert after[len(in_flight)] == {"type": "done", "cancelled": True, "request_id": "42"}
+    assert after[len(in_flight) + 1 :] == [], f"frames after done(cancelled): {after}"
+    assert len(in_flight) <= 3
+    # The partial reply (every delivered token) is kept as the turn's assistant text.
+    delivered = "".join(f["text"] for f in seen + in_flight if f["type"] == "token")
     assert history.turns[-1].assistant == delivered
     values = wait_for(
         lambda: (
