@@ -165,7 +165,7 @@ class ChatEngine:
             if self._watcher is not None:
                 self._watcher.cancel()
             if self._engine is not None:
-                self._engine.shutdown()
+                self._engine.shutdown(timeout=3.0)
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
