@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 DEFAULT_CHAT_MODEL = "chat"
+_BACKGROUND: set[asyncio.Task[None]] = set()  # fire-and-forget abort requests in flight
 DEFAULT_INTENT_MODEL = "screen_intent"
 DEFAULT_TOKENIZER_MODEL = "tokenizer"
 
@@ -134,11 +136,29 @@ class ChatStream:
             raise TritonUnavailable("chat stream ended without a final response (Triton went away)")
 
     def cancel(self) -> None:
-        """Cancel the gRPC stream: Triton cancels the request and the engine aborts it."""
+        """Stop the request now: tell the chat model to abort it (one short control request,
+        no waiting for its cancellation poll), and cancel the gRPC stream."""
+        if self.cancelled:
+            return
         self.cancelled = True
         if self._call is not None:
+            if self._request_id:
+                with contextlib.suppress(RuntimeError):  # no running loop: stream cancel only
+                    task = asyncio.get_running_loop().create_task(self._send_abort())
+                    _BACKGROUND.add(task)
+                    task.add_done_callback(_BACKGROUND.discard)
             with contextlib.suppress(Exception):
                 self._call.cancel()
+
+    async def _send_abort(self) -> None:
+        inputs = [_bytes_input("abort_request_id", [self._request_id])]
+
+        async def requests() -> AsyncIterator[dict[str, Any]]:
+            yield {"model_name": self._model, "inputs": inputs}
+
+        with contextlib.suppress(Exception):  # best effort: the stream cancel still applies
+            async for _result, _error in self._client.stream_infer(requests()):
+                break
 
 
 class TritonGateway:
@@ -247,4 +267,5 @@ class TritonGateway:
         ]
         if want_stats:
             inputs.append(_typed_input("return_stats", np.array([True]), "BOOL"))
-        return ChatStream(self.client, self.chat_model, inputs, request_id)
+        # A unique request id lets cancel() abort this request by name (see ChatStream.cancel).
+        return ChatStream(self.client, self.chat_model, inputs, request_id or uuid.uuid4().hex)

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -233,7 +234,7 @@ class Turn:
         stream = self.gateway.chat_stream(
             [m.to_dict() for m in messages],
             plan.sampling,
-            request_id=f"{plan.session.session_id}:{plan.turn_id}",
+            request_id=f"{plan.session.session_id}:{plan.turn_id}:{uuid.uuid4().hex[:12]}",
             want_stats=True,
         )
         self.handle.streams.append(stream)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,12 @@ class TritonMetricSink:
 
 
 class TritonChatSink:
-    """Sends a chat request's deltas as Triton responses (decoupled)."""
+    """Sends a chat request's deltas as Triton responses (decoupled).
+
+    ``is_cancelled`` is called from the engine's watcher thread. Once the final response is
+    sent Triton frees the request's response factory, and asking it then crashed tritonserver
+    (SIGSEGV in TRITONBACKEND_ResponseFactoryIsCancelled): the lock keeps the two apart.
+    """
 
     def __init__(self, pb_utils: Any, request: Any, chat: ChatRequest | None = None) -> None:
         self._pb = pb_utils
@@ -93,6 +99,7 @@ class TritonChatSink:
         self._request = request
         self.chat = chat
         self._closed = False
+        self._lock = threading.Lock()
 
     def _response(self, delta: Delta) -> Any:
         pb = self._pb
@@ -127,24 +134,28 @@ class TritonChatSink:
         self._sender.send(self._response(delta))
 
     def finish(self, final: Delta) -> None:
-        self._closed = True
-        self._sender.send(
-            self._response(final), flags=self._pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-        )
+        response = self._response(final)
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._sender.send(response, flags=self._pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL)
 
     def fail(self, message: str, kind: str = "invalid") -> None:
-        if self._closed:
-            return
-        self._closed = True
         pb = self._pb
         code = {
             "cancelled": pb.TritonError.CANCELLED,
             "internal": pb.TritonError.INTERNAL,
         }.get(kind, pb.TritonError.INVALID_ARG)
         error = pb.TritonError(message, code)
-        self._sender.send(
-            pb.InferenceResponse(error=error), flags=pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL
-        )
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._sender.send(
+                pb.InferenceResponse(error=error), flags=pb.TRITONSERVER_RESPONSE_COMPLETE_FINAL
+            )
 
     def is_cancelled(self) -> bool:
-        return bool(self._sender.is_cancelled())
+        with self._lock:
+            return not self._closed and bool(self._sender.is_cancelled())

@@ -119,9 +119,18 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cancel_poll_ms",
         "CHAT_CANCEL_POLL_MS",
-        5.0,
+        50.0,
         parse_float(0.5, 1000),
-        "how often streams are checked for client cancellation",
+        "how often streams are polled for client cancellation (each poll is an IPC round trip "
+        "that now and then stalls the Python backend ~0.5 s; clients that send "
+        "abort_request_id are stopped at once instead)",
+    ),
+    Setting(
+        "engine_metrics",
+        "CHAT_ENGINE_METRICS",
+        True,
+        parse_bool,
+        "export vLLM's engine metrics on Triton's /metrics",
     ),
     Setting(
         "engine_args",
@@ -143,6 +152,7 @@ class ChatConfig:
     default_max_tokens: int
     enable_thinking: bool
     cancel_poll_s: float
+    engine_metrics: bool
     cpu_kv_cache_gib: int
     summary: str
 
@@ -214,6 +224,7 @@ class ChatConfig:
             default_max_tokens=found["max_tokens"],
             enable_thinking=found["enable_thinking"],
             cancel_poll_s=found["cancel_poll_ms"] / 1000.0,
+            engine_metrics=found["engine_metrics"],
             cpu_kv_cache_gib=found["cpu_kv_cache_gib"],
             summary=found.describe() + f", checkpoint={info.describe()}, device={device}",
         )

@@ -136,7 +136,10 @@ class ChatEngine:
         )
         self._engine: Any = None
         self._prompts: PromptBuilder | None = None
-        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(
+            target=self._watch_cancellations, name="yap-cancel-watch", daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -153,7 +156,7 @@ class ChatEngine:
         self._prompts = PromptBuilder(tokenizer, enable_thinking=self.config.enable_thinking)
         args = AsyncEngineArgs(**self.config.engine_kwargs)
         self._engine = AsyncLLM.from_engine_args(args, stat_loggers=self.hooks.stat_loggers or None)
-        self._watcher = self._loop.create_task(self._watch_cancellations())
+        self._watcher.start()
 
     def stop(self) -> None:
         if not self._thread.is_alive():
@@ -162,8 +165,7 @@ class ChatEngine:
         async def shutdown() -> None:
             for active in list(self._active.values()):
                 active.task.cancel()
-            if self._watcher is not None:
-                self._watcher.cancel()
+            self._stopping.set()
             if self._engine is not None:
                 self._engine.shutdown(timeout=3.0)
 
@@ -186,8 +188,11 @@ class ChatEngine:
 
     # -- requests ----------------------------------------------------------------------------
     def submit(self, request: ChatRequest, sink: ResponseSink, *, label: str = "") -> None:
-        """Start one request from any thread; its outputs go to ``sink``."""
-        request_id = f"{label or 'chat'}-{next(self._ids)}"
+        """Start one request from any thread; its outputs go to ``sink``.
+
+        ``label`` is the client's request id (Triton's): ``abort(label)`` stops the request.
+        """
+        request_id = f"{label or 'chat'}#{next(self._ids)}"
         arrival = time.monotonic()
         self._loop.call_soon_threadsafe(self._begin, request, sink, request_id, arrival)
 
@@ -376,10 +381,15 @@ class ChatEngine:
             }
         return stats
 
-    async def _watch_cancellations(self) -> None:
-        """Abort engine requests whose clients cancelled, within one poll interval."""
-        while True:
-            await asyncio.sleep(self.config.cancel_poll_s)
+    def _watch_cancellations(self) -> None:
+        """Abort engine requests whose clients cancelled, within one poll interval.
+
+        Runs on its own thread, never on the event loop: asking Triton whether a request is
+        cancelled is an IPC round trip that, now and then, blocks for ~0.5 s inside the Python
+        backend; on the loop that stalled every stream's responses (measured: TTFT p95 jumped
+        from 78 ms to 547 ms at concurrency 1). Here such a stall only delays one detection.
+        """
+        while not self._stopping.wait(self.config.cancel_poll_s):
             for active in list(self._active.values()):
                 if active.cancelled_at is not None or active.task.done():
                     continue
@@ -389,8 +399,29 @@ class ChatEngine:
                     gone = True
                 if gone:
                     active.cancelled_at = time.monotonic()
-                    await self._engine.abort(active.request_id)
-                    active.task.cancel()
+                    self._loop.call_soon_threadsafe(self._abort, active)
+
+    def abort(self, label: str) -> int:
+        """Abort the running requests submitted with ``label`` now (from any thread).
+
+        The explicit, immediate path: a client that knows it is going away (the bridge on
+        cancel or barge-in) says so, instead of waiting for the next cancellation poll.
+        """
+        if not label:
+            return 0
+        found = [a for a in list(self._active.values()) if a.request_id.rsplit("#", 1)[0] == label]
+        for active in found:
+            if active.cancelled_at is None:
+                active.cancelled_at = time.monotonic()
+                self._loop.call_soon_threadsafe(self._abort, active)
+        return len(found)
+
+    def _abort(self, active: _Active) -> None:
+        async def abort() -> None:
+            await self._engine.abort(active.request_id)
+            active.task.cancel()
+
+        self._loop.create_task(abort())
 
     # -- helpers for other models and tests --------------------------------------------------
     def call(self, coro: Any, timeout: float | None = None) -> Any:

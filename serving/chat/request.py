@@ -69,6 +69,7 @@ OUTPUT_FLAGS = (
 )
 ROLES = {"system", "user", "assistant", "tool", "developer"}
 INPUT_NAMES = (
+    "abort_request_id",
     "text_input",
     "messages",
     "stream",
@@ -258,6 +259,16 @@ def parse_messages(text: str) -> tuple[dict[str, str], ...]:
             raise RequestError(f"messages[{index}].content must be a string")
         messages.append({"role": role, "content": content})
     return tuple(messages)
+
+
+def abort_target(inputs: Mapping[str, Any]) -> str | None:
+    """The request id a control request asks to abort (input ``abort_request_id``), if any."""
+    if inputs.get("abort_request_id") is None:
+        return None
+    target = _text("abort_request_id", inputs["abort_request_id"]).strip()
+    if not target:
+        raise RequestError("abort_request_id must name the request id to abort")
+    return target
 
 
 def parse_request(

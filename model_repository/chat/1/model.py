@@ -14,9 +14,9 @@ except ImportError:  # running from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from serving.chat.config import ChatConfig
-from serving.chat.engine import ChatEngine, EngineHooks, detect_device, prepare_process
+from serving.chat.engine import ChatEngine, Delta, EngineHooks, detect_device, prepare_process
 from serving.chat.metrics import MetricsPump, stat_logger_factory, updates_for_abort
-from serving.chat.request import INPUT_NAMES, RequestError, parse_request
+from serving.chat.request import INPUT_NAMES, RequestError, abort_target, parse_request
 from serving.settings import config_parameters
 from serving.triton_adapters import TritonChatSink, TritonMetricSink, read_inputs
 
@@ -44,7 +44,8 @@ class TritonPythonModel:
                 updates_for_abort(e2e, record.prompt_tokens, record.generated_tokens, record.reason)
             )
 
-        hooks = EngineHooks(on_abort=on_abort, stat_loggers=[stat_logger_factory(self.pump)])
+        loggers = [stat_logger_factory(self.pump)] if self.config.engine_metrics else []
+        hooks = EngineHooks(on_abort=on_abort, stat_loggers=loggers)
         self.engine = ChatEngine(self.config, hooks)
         self.engine.start()
         pb_utils.Logger.log_info("[chat] engine ready")
@@ -53,10 +54,14 @@ class TritonPythonModel:
         for request in requests:
             sink = TritonChatSink(pb_utils, request)
             try:
+                inputs = read_inputs(pb_utils, request, INPUT_NAMES)
+                target = abort_target(inputs)
+                if target is not None:  # a control request: stop that request now
+                    found = self.engine.abort(target)
+                    sink.finish(Delta(text="", token_ids_count=0, finish_reason=f"aborted {found}"))
+                    continue
                 sink.chat = parse_request(
-                    read_inputs(pb_utils, request, INPUT_NAMES),
-                    request.parameters(),
-                    default_max_tokens=self.config.default_max_tokens,
+                    inputs, request.parameters(), default_max_tokens=self.config.default_max_tokens
                 )
             except RequestError as exc:
                 sink.fail(str(exc))
