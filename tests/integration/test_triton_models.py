@@ -347,3 +347,60 @@ def test_cancel_through_the_ensemble_does_not_reach_the_engine(triton: TritonSer
         before, "vllm:generation_tokens_total"
     )
     assert generated >= 80
+
+
+def test_abort_control_request_stops_a_named_request(triton: TritonServer) -> None:
+    """``abort_request_id`` stops the request with that Triton request id at once, without
+    waiting for the cancellation poll; an unknown id aborts nothing; an empty id is an error."""
+    before = scrape(triton.metrics_url)
+
+    async def scenario() -> tuple[int, list[str], list[str]]:
+        import tritonclient.grpc.aio as grpcclient
+
+        client = grpcclient.InferenceServerClient(triton.grpc_url)
+        inputs = chat_inputs(
+            [{"role": "user", "content": "Write a very long story."}],
+            {"max_tokens": 400, "ignore_eos": True},
+        )
+
+        async def requests():  # type: ignore[no-untyped-def]
+            yield {"model_name": "chat", "inputs": inputs, "request_id": "story-123"}
+
+        received = 0
+        async for _result, error in client.stream_infer(requests()):
+            assert error is None
+            received += 1
+            if received == 3:
+                results, errors = await stream_raw(
+                    triton.grpc_url, "chat", [bytes_input("abort_request_id", "story-123")]
+                )
+                unknown, _ = await stream_raw(
+                    triton.grpc_url, "chat", [bytes_input("abort_request_id", "nobody")]
+                )
+                _, empty_errors = await stream_raw(
+                    triton.grpc_url, "chat", [bytes_input("abort_request_id", " ")]
+                )
+                reasons = [
+                    r.as_numpy("text_output").reshape(-1)[0].decode() for r in results + unknown
+                ]
+                assert not errors
+                break
+        await client.close()
+        return received, reasons, empty_errors
+
+    received, reasons, empty_errors = asyncio.run(scenario())
+    assert received == 3 and reasons == ["", ""]
+    assert empty_errors and "abort_request_id must name" in empty_errors[0]
+    assert wait_for(
+        lambda: (
+            metric(
+                scrape(triton.metrics_url), "vllm:request_success_total", finished_reason="abort"
+            )
+            > metric(before, "vllm:request_success_total", finished_reason="abort")
+        ),
+        timeout_s=5,
+    )
+    generated = metric(scrape(triton.metrics_url), "vllm:generation_tokens_total") - metric(
+        before, "vllm:generation_tokens_total"
+    )
+    assert generated < 20, f"{generated} tokens generated for a request aborted after 3"
