@@ -102,6 +102,9 @@ def chat_sampling(
         "max_tokens": max_tokens,
         "stop": list(INFERENCE_STOP),
         "priority": priority,
+        # The bridge aborts explicitly (abort_request_id) on cancel, barge-in and disconnect,
+        # so the chat model need not poll: each poll costs every stream some latency.
+        "cancel_poll": False,
     }
     if phrase_bias:
         sampling["phrase_bias"] = dict(phrase_bias)

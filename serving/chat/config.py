@@ -119,7 +119,7 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cancel_poll_ms",
         "CHAT_CANCEL_POLL_MS",
-        50.0,
+        100.0,
         parse_float(0.5, 1000),
         "how often streams are polled for client cancellation (each poll is an IPC round trip "
         "that now and then stalls the Python backend ~0.5 s; clients that send "

@@ -58,6 +58,9 @@ YAP_KEYS: dict[str, str] = {
     "phrase_bias": "object of text to number",  # every token of each text gets the bias
     "chat_template_kwargs": "object",  # e.g. {"enable_thinking": false}
     "add_generation_prompt": BOOLEAN,
+    # false: never poll this request for client cancellation; the client aborts it explicitly
+    # with abort_request_id (each poll is an IPC call that can stall every stream, see engine).
+    "cancel_poll": BOOLEAN,
 }
 OUTPUT_FLAGS = (
     "return_finish_reason",
@@ -94,6 +97,7 @@ class ChatRequest:
     phrase_bias: dict[str, float] = field(default_factory=dict)
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     add_generation_prompt: bool = True
+    cancel_poll: bool = True
     outputs: frozenset[str] = frozenset()
 
     def wants(self, flag: str) -> bool:
@@ -213,11 +217,11 @@ def parse_sampling(text: str, *, default_max_tokens: int) -> tuple[dict[str, Any
         else:
             known = ", ".join(sorted([*SAMPLING_FIELDS, *YAP_KEYS]))
             raise RequestError(f"unknown sampling parameter '{key}'; known parameters: {known}")
-    _check_ranges(sampling)
+    _check_ranges(sampling, options)
     return sampling, options
 
 
-def _check_ranges(sampling: Mapping[str, Any]) -> None:
+def _check_ranges(sampling: Mapping[str, Any], options: Mapping[str, Any]) -> None:
     def need(ok: bool, message: str) -> None:
         if not ok:
             raise RequestError(message)
@@ -317,5 +321,6 @@ def parse_request(
         phrase_bias=options.get("phrase_bias", {}),
         chat_template_kwargs=options.get("chat_template_kwargs", {}),
         add_generation_prompt=bool(options.get("add_generation_prompt", True)),
+        cancel_poll=bool(options.get("cancel_poll", True)),
         outputs=outputs,
     )
