@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from quantize import detect
+from serving.digest import file_sha256
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 # Files that define the model's numbers; tokenizer and template files do not change the weights.
@@ -53,14 +54,6 @@ def validate_source(folder: Path | str) -> Path:
     return path.resolve()
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _load_memo(memo: Path | None) -> dict[str, Any]:
     if memo is None:
         return {}
@@ -97,7 +90,7 @@ def checkpoint_hash(folder: Path | str, memo: Path | None = None) -> str:
         if isinstance(cached, dict) and cached.get("stamp") == stamp:
             digest = str(cached["sha256"])
         else:
-            digest = _file_digest(file)
+            digest = file_sha256(file)
             entries[key] = {"stamp": stamp, "sha256": digest}
             changed = True
         total.update(f"{file.name}\0{digest}\n".encode())

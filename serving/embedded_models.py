@@ -12,7 +12,6 @@ so running this again is fast. Nothing here touches the network.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import os
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from serving import paths
+from serving.digest import file_sha256
 
 MANIFEST = "yap-manifest.json"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,14 +38,6 @@ def package_dir(module: str) -> Path:
             f"package {module!r} is not installed in {sys.prefix}; run scripts/setup.sh first"
         )
     return Path(spec.origin).parent
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _manifest_matches(folder: Path, expected: dict[str, object]) -> bool:
@@ -98,7 +90,7 @@ def prepare_chat(output_dir: Path = paths.EMBEDDED_CHAT_DIR, *, force: bool = Fa
         staging,
         {
             **expected,
-            "source_sha256": _file_digest(gguf),
+            "source_sha256": file_sha256(gguf),
             "seconds": round(time.monotonic() - started, 1),
             "license": "Apache-2.0 (SmolLM2, HuggingFaceTB)",
         },
@@ -116,8 +108,8 @@ def prepare_screen_intent(
 
     data = training.DEFAULT_DATA_PATH
     expected: dict[str, object] = {
-        "data_sha256": _file_digest(data),
-        "training_sha256": _file_digest(Path(training.__file__)),
+        "data_sha256": file_sha256(data),
+        "training_sha256": file_sha256(Path(training.__file__)),
         "seed": 0,
     }
     if not force and _manifest_matches(output_dir, expected):

@@ -183,7 +183,7 @@ def test_checkpoint_hash_uses_the_memo(tmp_path: Path, monkeypatch: pytest.Monke
     memo = tmp_path / "memo.json"
     first = checkpoint.checkpoint_hash(folder, memo)
     assert first.startswith("sha256:") and memo.is_file()
-    monkeypatch.setattr(checkpoint, "_file_digest", lambda path: pytest.fail("re-hashed"))
+    monkeypatch.setattr(checkpoint, "file_sha256", lambda path: pytest.fail("re-hashed"))
     assert checkpoint.checkpoint_hash(folder, memo) == first
     (folder / "tokenizer.json").write_text('{"changed": true}')  # not part of the weights
     assert checkpoint.checkpoint_hash(folder, memo) == first
