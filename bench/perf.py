@@ -206,59 +206,37 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, TritonServer(models=DEPLOY_MODES["both"]) as server:
         folder = Path(tmp)
         inputs = write_inputs(folder)
-        lines += [
-            "### chat (streaming, 24 output tokens)",
-            "",
-            "| concurrency | requests | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms |",
-            "|---|---|---|---|---|---|",
-        ]
-        for level in chat_levels:
-            export = folder / f"chat-{level}.json"
-            run_pa(
-                server,
-                "chat",
-                inputs["chat"],
-                level,
-                streaming=True,
-                export=export,
-                interval_ms=interval,
-            )
-            found = streaming_latencies(export)
-            report[f"chat_c{level}"] = found
-            lines.append(
-                f"| {level} | {int(found['requests'] or 0)} | "
-                + " | ".join(
+        for model, title, levels in (
+            ("chat", "chat (streaming, 24 output tokens)", chat_levels),
+            ("chat_turn", "chat_turn ensemble (streaming)", chat_levels[:2]),
+        ):
+            lines += [
+                f"### {title}",
+                "",
+                "| concurrency | requests | TTFT p50 ms | TTFT p95 ms | ITL p50 ms | ITL p95 ms |",
+                "|---|---|---|---|---|---|",
+            ]
+            for level in levels:
+                export = folder / f"{model}-{level}.json"
+                run_pa(
+                    server,
+                    model,
+                    inputs[model],
+                    level,
+                    streaming=True,
+                    export=export,
+                    interval_ms=interval,
+                )
+                found = report[f"{model}_c{level}"] = streaming_latencies(export)
+                cells = [
                     "-" if found[k] is None else f"{found[k]:.1f}"
                     for k in ("ttft_p50", "ttft_p95", "itl_p50", "itl_p95")
+                ]
+                lines.append(
+                    f"| {level} | {int(found['requests'] or 0)} | " + " | ".join(cells) + " |"
                 )
-                + " |"
-            )
+            lines.append("")
         lines += [
-            "",
-            "### chat_turn ensemble (streaming)",
-            "",
-            "| concurrency | requests | TTFT p50 ms | ITL p50 ms |",
-            "|---|---|---|---|",
-        ]
-        for level in chat_levels[:2]:
-            export = folder / f"turn-{level}.json"
-            run_pa(
-                server,
-                "chat_turn",
-                inputs["chat_turn"],
-                level,
-                streaming=True,
-                export=export,
-                interval_ms=interval,
-            )
-            found = streaming_latencies(export)
-            report[f"chat_turn_c{level}"] = found
-            lines.append(
-                f"| {level} | {int(found['requests'] or 0)} | "
-                f"{found['ttft_p50'] or 0:.1f} | {found['itl_p50'] or 0:.1f} |"
-            )
-        lines += [
-            "",
             "### screen_intent: what dynamic batching buys",
             "",
             "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
