@@ -196,6 +196,26 @@ def test_screen_intent_decisions(triton: TritonServer) -> None:
         assert decision == (probability >= 0.66)
 
 
+# (earlier user lines, utterance, expected): the context changes a short form's answer, and an
+# earlier screen request does not make an unrelated question a "yes".
+CONVERSATIONS = [
+    (["look at this"], "well?", True),
+    (["tell me a joke"], "well?", False),
+    (["look at my screen"], "what's the capital of France?", False),
+    (["what do you think of this outfit?", "thanks"], "how do I make pancakes?", False),
+    (["what's the capital of France?"], "look at my screen again", True),
+]
+
+
+def test_screen_intent_uses_the_earlier_user_lines(triton: TritonServer) -> None:
+    async def scenario(gw: TritonGateway):  # type: ignore[no-untyped-def]
+        return [await gw.classify(text, context) for context, text, _ in CONVERSATIONS]
+
+    results = with_gateway(triton.grpc_url, scenario)
+    got = [decision for _, decision in results]
+    assert got == [expected for *_, expected in CONVERSATIONS], list(zip(CONVERSATIONS, results))
+
+
 def test_screen_intent_dynamic_batching_shows_in_statistics(triton: TritonServer) -> None:
     async def scenario(gw: TritonGateway):  # type: ignore[no-untyped-def]
         texts = [f"{text} ({i})" for i in range(8) for text in POSITIVES + NEGATIVES]

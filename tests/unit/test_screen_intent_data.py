@@ -135,3 +135,22 @@ def test_generator_reproduces_the_file() -> None:
     assert module.render(module.build()) == DATA.read_text(encoding="utf-8"), (
         "screen_intent.jsonl differs from what build_dataset.py writes: rerun it"
     )
+
+
+def test_composed_conversations_stay_in_their_split(rows: list[dict]) -> None:
+    """Composed rows (mt_shift, mt_again) reuse single-turn utterances, only within one split."""
+    single_split: dict[str, set[str]] = defaultdict(set)
+    for r in rows:
+        if not r["context"]:
+            single_split[_norm(r["text"])].add(r["split"])
+    composed = [r for r in rows if r["kind"] in ("mt_shift", "mt_again")]
+    assert len(composed) >= 300
+    for r in composed:
+        for line in [*r["context"], r["text"]]:
+            assert single_split[_norm(line)] == {r["split"]}, (r["id"], line)
+    # The case they exist for: a screen request earlier, an unrelated question now -> 0.
+    screen_lines = {_norm(r["text"]) for r in rows if not r["context"] and r["label"] == 1}
+    shifts = [r for r in composed if r["kind"] == "mt_shift"]
+    assert all(r["label"] == 0 for r in shifts)
+    with_screen = [r for r in shifts if any(_norm(c) in screen_lines for c in r["context"])]
+    assert len(with_screen) >= 0.7 * len(shifts)

@@ -1384,19 +1384,105 @@ def assign_splits(rows: list[Row], rng: random.Random) -> dict[str, str]:
     return {r.gid: split_of_comp[find(r.gid)] for r in rows}
 
 
+# --------------------------------------------------------------------------------------------
+# Composed conversations (rule 7 at scale)
+# --------------------------------------------------------------------------------------------
+# Self-contained single turns keep their label whatever the user said before: an unrelated
+# question after a screen request is 0 ("mt_shift"), a new screen request after anything is 1
+# ("mt_again"). Utterances whose label depends on context (bare pointers, choices, "this" about
+# the physical world, small talk such as "I need help") are never used as the current turn.
+SHIFT_CURRENT_KINDS = (
+    "neg_facts",
+    "neg_request",
+    "neg_advice",
+    "neg_opinion_topic",
+    "neg_emotion",
+    "neg_screen_words",
+    "neg_photo_camera",
+    "neg_see_look",
+    "neg_word_overlap",
+    "neg_typo_asr",
+    "neg_not_now",
+    "neg_content_given",
+)
+AGAIN_CURRENT_KINDS = ("explicit", "check", "read_explain", "code", "typo_asr", "reaction")
+# Earlier lines before a new screen request: anything that cannot itself be the referent of
+# "this" (so no content given in words and no physical "this").
+AGAIN_CONTEXT_KINDS = (
+    "explicit",
+    "check",
+    "read_explain",
+    "code",
+    "reaction",
+    "situational",
+    "short",
+    "choose",
+    "neg_facts",
+    "neg_request",
+    "neg_advice",
+    "neg_opinion_topic",
+    "neg_emotion",
+    "neg_smalltalk",
+)
+SHIFT_ROWS = 330
+AGAIN_ROWS = 170
+
+
+def compose(rows: list[Row], split: dict[str, str], rng: random.Random) -> list[tuple[Row, str]]:
+    """Multi-turn rows built from single-turn rows of one split (current and earlier lines alike),
+    so that no held-out utterance ever appears in a training conversation."""
+    single = [r for r in rows if not r.context]
+    positives = [r for r in single if r.label == P]
+    out: list[tuple[Row, str]] = []
+    seen: set[str] = set()
+
+    def context_for(pool: list[Row], want_screen: bool, s: str) -> list[str]:
+        n = rng.choices((1, 2, 3), weights=(5, 3, 2))[0]
+        lines = [rng.choice([r for r in pool if split[r.gid] == s]).text for _ in range(n)]
+        if want_screen:  # at least one screen request, most often the latest line
+            where = n - 1 if rng.random() < 0.6 else rng.randrange(n)
+            lines[where] = rng.choice([r for r in positives if split[r.gid] == s]).text
+        return lines
+
+    plans = (
+        ("mt_shift", N, SHIFT_CURRENT_KINDS, single, 0.85, SHIFT_ROWS),
+        (
+            "mt_again",
+            P,
+            AGAIN_CURRENT_KINDS,
+            [r for r in single if r.kind in AGAIN_CONTEXT_KINDS],
+            0.5,
+            AGAIN_ROWS,
+        ),
+    )
+    for kind, label, current_kinds, pool, screen_share, count in plans:
+        currents = sorted((r for r in single if r.kind in current_kinds), key=lambda r: r.text)
+        for i, cur in enumerate(rng.sample(currents, count), 1):
+            s = split[cur.gid]
+            ctx = context_for(pool, rng.random() < screen_share, s)
+            key = " || ".join(normalize(c) for c in ctx) + " >> " + normalize(cur.text)
+            if key in seen or normalize(cur.text) in {normalize(c) for c in ctx}:
+                continue
+            seen.add(key)
+            out.append((Row(ctx, cur.text, label, kind, f"{kind}-{i:03d}"), s))
+    return out
+
+
 def build() -> list[dict]:
     rng = random.Random(SEED)
     rows = dedupe(build_rows(rng))
     split = assign_splits(rows, random.Random(SEED + 1))
+    composed = compose(rows, split, random.Random(SEED + 2))
     out = []
-    for i, r in enumerate(rows, 1):
+    labelled = [(r, split[r.gid]) for r in rows] + composed
+    for i, (r, s) in enumerate(labelled, 1):
         out.append(
             {
                 "id": f"si-{i:05d}",
                 "context": r.context,
                 "text": r.text,
                 "label": r.label,
-                "split": split[r.gid],
+                "split": s,
                 "kind": r.kind,
                 "group": r.gid,
             }
