@@ -242,9 +242,9 @@ def main(argv: list[str] | None = None) -> int:
             "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
             "|---|---|---|---|---|",
         ]
-        batched: dict[int, tuple[float | None, float | None]] = {}
-        for level in intent_levels:
-            batched[level] = throughput(
+
+        def intent_throughput(level: int) -> tuple[float | None, float | None]:
+            return throughput(
                 run_pa(
                     server,
                     "screen_intent",
@@ -255,21 +255,13 @@ def main(argv: list[str] | None = None) -> int:
                     interval_ms=interval,
                 )
             )
+
+        batched = {level: intent_throughput(level) for level in intent_levels}
         report["screen_intent_batch_sizes"] = batch_sizes(server, "screen_intent")
         reload_without_batching(server)
         time.sleep(1)
         for level in intent_levels:
-            plain = throughput(
-                run_pa(
-                    server,
-                    "screen_intent",
-                    inputs["screen_intent"],
-                    level,
-                    streaming=False,
-                    export=None,
-                    interval_ms=interval,
-                )
-            )
+            plain = intent_throughput(level)
             with_b = batched[level]
             report[f"screen_intent_c{level}"] = {"batched": with_b, "unbatched": plain}
             lines.append(

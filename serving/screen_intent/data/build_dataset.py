@@ -1436,21 +1436,26 @@ def compose(rows: list[Row], split: dict[str, str], rng: random.Random) -> list[
     out: list[tuple[Row, str]] = []
     seen: set[str] = set()
 
-    def context_for(pool: list[Row], want_screen: bool, s: str) -> list[str]:
+    def by_split(pool: list[Row]) -> dict[str, list[Row]]:
+        return {s: [r for r in pool if split[r.gid] == s] for s in ("train", "heldout")}
+
+    screen_lines = by_split(positives)
+
+    def context_for(pool: dict[str, list[Row]], want_screen: bool, s: str) -> list[str]:
         n = rng.choices((1, 2, 3), weights=(5, 3, 2))[0]
-        lines = [rng.choice([r for r in pool if split[r.gid] == s]).text for _ in range(n)]
+        lines = [rng.choice(pool[s]).text for _ in range(n)]
         if want_screen:  # at least one screen request, most often the latest line
             where = n - 1 if rng.random() < 0.6 else rng.randrange(n)
-            lines[where] = rng.choice([r for r in positives if split[r.gid] == s]).text
+            lines[where] = rng.choice(screen_lines[s]).text
         return lines
 
     plans = (
-        ("mt_shift", N, SHIFT_CURRENT_KINDS, single, 0.85, SHIFT_ROWS),
+        ("mt_shift", N, SHIFT_CURRENT_KINDS, by_split(single), 0.85, SHIFT_ROWS),
         (
             "mt_again",
             P,
             AGAIN_CURRENT_KINDS,
-            [r for r in single if r.kind in AGAIN_CONTEXT_KINDS],
+            by_split([r for r in single if r.kind in AGAIN_CONTEXT_KINDS]),
             0.5,
             AGAIN_ROWS,
         ),
