@@ -49,9 +49,11 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "dtype",
         "CHAT_DTYPE",
-        AUTO,
-        parse_choice(AUTO, "bfloat16", "float16", "float32"),
-        "weights/activations dtype",
+        "default",
+        parse_choice("default", AUTO, "bfloat16", "float16", "float32"),
+        "compute dtype; default: bfloat16 on CPUs with AVX512-BF16/AMX and GPUs of compute "
+        "capability 8.0+, float32 on other CPUs (6x faster there than bf16), float16 on older "
+        "GPUs, the checkpoint's own for quantized models; auto: the checkpoint's dtype",
     ),
     Setting(
         "quantization",
@@ -197,7 +199,9 @@ class ChatConfig:
             "model": model,
             "tokenizer": found["tokenizer"] or model,
             "served_model_name": found["served_model_name"] or Path(model).name,
-            "dtype": found["dtype"],
+            "dtype": hardware.resolve_compute_dtype(
+                found["dtype"], device, quantized=info.is_quantized or quantization is not None
+            ),
             "quantization": quantization,
             "kv_cache_dtype": hardware.resolve_kv_cache_dtype(found["kv_cache_dtype"], device),
             "max_model_len": found["max_model_len"],
@@ -226,5 +230,7 @@ class ChatConfig:
             cancel_poll_s=found["cancel_poll_ms"] / 1000.0,
             engine_metrics=found["engine_metrics"],
             cpu_kv_cache_gib=found["cpu_kv_cache_gib"],
-            summary=found.describe() + f", checkpoint={info.describe()}, device={device}",
+            summary=found.describe()
+            + f", checkpoint={info.describe()}, device={device}"
+            + f" -> engine dtype={kwargs['dtype']}, kv_cache_dtype={kwargs['kv_cache_dtype']}",
         )

@@ -68,3 +68,42 @@ def test_explicit_setting_wins(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_this_machine_gets_an_answer() -> None:
     assert hardware.choose_kv_cache_dtype("cpu") in {"fp8", "auto"}
+
+
+AVX512_NO_BF16_CPU = "processor\t: 0\nflags\t\t: avx2 avx512f avx512bw avx512_vnni\n"
+
+
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        (AVX512_CPU, "bfloat16"),  # avx512_bf16
+        (AMX_CPU, "bfloat16"),  # amx_bf16
+        (AVX512_NO_BF16_CPU, "float32"),  # AVX-512 alone has no fast bf16 matmul
+        (AVX2_CPU, "float32"),
+        (ARM_CPU, "float32"),
+        ("", "float32"),
+    ],
+)
+def test_cpu_compute_dtype_is_bf16_only_with_bf16_instructions(cpuinfo: str, expected: str) -> None:
+    assert hardware.choose_compute_dtype("cpu", cpuinfo=cpuinfo) == expected
+
+
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [((9, 0), "bfloat16"), ((8, 0), "bfloat16"), ((7, 5), "float16"), ((6, 1), "float16")],
+)
+def test_gpu_compute_dtype_by_capability(capability: tuple[int, int], expected: str) -> None:
+    assert hardware.choose_compute_dtype("cuda:0", capability=capability) == expected
+
+
+def test_quantized_checkpoints_keep_their_own_dtype() -> None:
+    assert hardware.choose_compute_dtype("cpu", quantized=True, cpuinfo=AVX2_CPU) == "auto"
+    assert hardware.choose_compute_dtype("cuda", quantized=True, capability=(7, 5)) == "auto"
+
+
+def test_explicit_compute_dtype_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hardware, "choose_compute_dtype", lambda device, quantized: "float32")
+    assert hardware.resolve_compute_dtype("default", "cpu") == "float32"
+    assert hardware.resolve_compute_dtype("", "cpu") == "float32"
+    assert hardware.resolve_compute_dtype("auto", "cpu") == "auto"
+    assert hardware.resolve_compute_dtype("bfloat16", "cpu") == "bfloat16"

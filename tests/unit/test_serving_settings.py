@@ -59,6 +59,17 @@ def test_chat_engine_arguments_on_cpu(tmp_path: Path) -> None:
     assert kwargs["scheduling_policy"] == "priority"
     assert "gpu_memory_utilization" not in kwargs
     assert kwargs["quantization"] is None
+    assert kwargs["dtype"] in {"bfloat16", "float32"}  # decided by the CPU's bf16 instructions
+    assert f"engine dtype={kwargs['dtype']}" in config.summary
+
+
+def test_chat_dtype_override_wins_over_hardware(tmp_path: Path) -> None:
+    model = checkpoint(tmp_path)
+    for requested in ("float32", "bfloat16", "auto"):
+        config = ChatConfig.resolve(
+            {}, {"CHAT_MODEL": str(model), "CHAT_DTYPE": requested}, device="cpu"
+        )
+        assert config.engine_kwargs["dtype"] == requested
 
 
 def test_chat_engine_arguments_on_gpu_and_extra_args(tmp_path: Path) -> None:
