@@ -1,1 +1,1 @@
-"""The Yap WebSocket bridge: the protocol in front of Triton (see PROTOCOL.md)."""
+"""The Yap WebSocket bridge: the protocol in front of Triton (see docs/protocol.md)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -42,8 +43,15 @@ async def serve(config: BridgeConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    log.info("shutting down")
+    # SIGTERM / Ctrl-C: drain (running turns finish up to DRAIN_TIMEOUT_S); a second one: now.
+    log.info("shutting down: draining for up to %.1f s", config.drain_timeout_s)
+    drain = asyncio.ensure_future(app.drain())
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, drain.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await drain
     await app.stop()
+    log.info("stopped")
 
 
 def main() -> int:

@@ -2,16 +2,19 @@
 
 Each line you type is a turn (a ``start`` with your persona); replies stream as they arrive,
 with the tool decision and the time to first token. Ctrl-C during a reply sends ``cancel``;
-``/persona TEXT`` changes the system prompt, ``/quit`` ends.
+Ctrl-C or Ctrl-D at the prompt ends; ``/persona TEXT`` changes the system prompt, ``/quit`` ends.
+The prompt has line editing and history (readline) when it is a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 
@@ -33,11 +36,25 @@ async def chat(args: argparse.Namespace) -> int:
         "/persona TEXT, /quit, Ctrl-C cancels a reply"
     )
     loop = asyncio.get_running_loop()
+    reader = LineReader(loop)
+    turn: asyncio.Task[None] | None = None
+    quit_now = asyncio.Event()
+
+    def on_interrupt() -> None:
+        # During a reply: cancel it. At the prompt: leave at once (no waiting for Enter).
+        if turn is not None and not turn.done():
+            turn.cancel()
+        else:
+            quit_now.set()
+
+    loop.add_signal_handler(signal.SIGINT, on_interrupt)
     try:
         while True:
-            line = await loop.run_in_executor(None, _read_line)
+            line = await reader.next(quit_now)
             if line is None or line.strip() == "/quit":
-                await client.send({"type": "end"})
+                print()
+                with contextlib.suppress(Exception):
+                    await client.send({"type": "end"})
                 return 0
             if line.startswith("/persona "):
                 persona = line[len("/persona ") :].strip() or persona
@@ -51,7 +68,6 @@ async def chat(args: argparse.Namespace) -> int:
             sent = time.perf_counter()
             await client.send(message)
             turn = loop.create_task(_print_turn(client, sent))
-            loop.add_signal_handler(signal.SIGINT, turn.cancel)
             try:
                 await turn
             except asyncio.CancelledError:
@@ -60,9 +76,44 @@ async def chat(args: argparse.Namespace) -> int:
                     pass
                 print("\n(cancelled)")
             finally:
-                loop.remove_signal_handler(signal.SIGINT)
+                turn = None
     finally:
+        loop.remove_signal_handler(signal.SIGINT)
         await client.close()
+
+
+class LineReader:
+    """Reads the prompt on a daemon thread, one line per ``next()``: the event loop keeps
+    answering WebSocket pings meanwhile, and leaving never waits for a pending ``input()``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if sys.stdin.isatty():
+            with contextlib.suppress(ImportError):
+                import readline  # noqa: F401 - line editing and history for input()
+        self._loop = loop
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._wanted = threading.Event()
+        threading.Thread(target=self._run, name="yap-cli-input", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            line = _read_line()
+            self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+            if line is None:
+                return
+
+    async def next(self, quit_now: asyncio.Event) -> str | None:
+        self._wanted.set()
+        got = asyncio.ensure_future(self._lines.get())
+        stop = asyncio.ensure_future(quit_now.wait())
+        done, _ = await asyncio.wait({got, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if got in done:
+            stop.cancel()
+            return got.result()
+        got.cancel()
+        return None
 
 
 def _read_line() -> str | None:

@@ -47,6 +47,7 @@ from bridge.protocol.messages import (
 )
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sampling import SamplingOverrides
+from bridge.protocol.screen_context import router_context
 from bridge.protocol.validation import (
     ChatPromptChange,
     FollowupRequest,
@@ -83,6 +84,7 @@ class Connection:
         self.session_id: str | None = None
         self.last_activity = time.monotonic()
         self.closing = False
+        self._handling = 0  # messages being handled now (a drain waits for them)
         self.message_limiter = SlidingWindowLimiter(
             self.config.ws_max_messages_per_window, self.config.ws_message_window_seconds
         )
@@ -115,6 +117,13 @@ class Connection:
         self.closing = True
         with contextlib.suppress(Exception):
             await self.ws.close(code, reason)
+
+    @property
+    def busy(self) -> bool:
+        """A message is being handled or a turn runs: a drain lets it finish."""
+        session = self._current()
+        turn = session.turn if session is not None else None
+        return self._handling > 0 or (turn is not None and not turn.finished)
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -167,6 +176,7 @@ class Connection:
         self.last_activity = time.monotonic()
         if not await self._admit(message):
             return
+        self._handling += 1
         try:
             await self.dispatch(message)
         except TritonUnavailable as exc:
@@ -176,6 +186,8 @@ class Connection:
         except Exception as exc:
             log.exception("message handling failed peer=%s type=%s", self.peer, message.type)
             await self.emit(errors.internal_error(f"{type(exc).__name__}: {exc}"))
+        finally:
+            self._handling -= 1
 
     async def _admit(self, message: ClientMessage) -> bool:
         limiter = {"message": self.message_limiter, "cancel": self.cancel_limiter}.get(
@@ -270,7 +282,9 @@ class Connection:
         if utterance:
             utterance = await self.app.budgets.head(utterance, config.user_utt_max_tokens)
         prompt_turns = session.history.turns
-        earlier = session.history.user_texts()
+        earlier = router_context(
+            session.history.user_texts(), session.captures, session.prefix_for_followup(config)
+        )
         session.history, turn_id = session.history.with_user_turn(
             utterance, session.prefix_for_check(config)
         )

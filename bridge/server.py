@@ -2,14 +2,20 @@
 
 - ``GET /`` and ``GET /healthz``: ``{"status": "ok"}`` when Triton serves the models this
   deploy mode needs, else 503 with what is missing (load balancers stop routing to us).
+- ``GET /livez``: 200 while the process serves (a liveness probe: restart only when this fails).
+- ``GET /readyz``: like ``/healthz``, and 503 ``draining`` once a SIGTERM drain has begun.
 - ``GET /favicon.ico``: 204. ``GET /metrics``: the bridge's Prometheus metrics.
 - ``/ws``: authentication (§2) and admission (§3) happen during the handshake; the handshake
   is always accepted so that a refused client gets an error frame and a close code it can read.
+
+``drain()`` (SIGTERM): stop accepting, close idle sockets with 1001 at once, let running turns
+finish for up to ``DRAIN_TIMEOUT_S``, then close what is left with 1012 (service restart).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -31,6 +37,8 @@ from bridge.triton_gateway import TritonGateway
 
 log = logging.getLogger("yap.bridge")
 MAX_FRAME_BYTES = 16 * 2**20  # what uvicorn accepts; the reference has no smaller limit
+GOING_AWAY = 1001  # drain: an idle socket, closed at once (clients reconnect elsewhere)
+SERVICE_RESTART = 1012  # drain: a turn still running when DRAIN_TIMEOUT_S ran out
 
 
 @dataclass
@@ -80,6 +88,8 @@ class BridgeApp:
         self._admissions: weakref.WeakKeyDictionary[Any, Admission] = weakref.WeakKeyDictionary()
         self._health: tuple[float, int, dict[str, Any]] = (0.0, 0, {})
         self.server: Any = None
+        self.connections: set[Connection] = set()
+        self.draining = False
 
     # -- models this deploy mode needs -------------------------------------------------------
     @property
@@ -124,6 +134,14 @@ class BridgeApp:
         if url.path in ("/", "/healthz"):
             status, body = await self.health()
             return reply(status, json.dumps(body).encode(), "application/json")
+        if url.path == "/livez":
+            return reply(200, b'{"status":"alive"}', "application/json")
+        if url.path == "/readyz":
+            if self.draining:
+                status, body = 503, {"status": "draining", "message": "the bridge is shutting down"}
+            else:
+                status, body = await self.health()
+            return reply(status, json.dumps(body).encode(), "application/json")
         if url.path == "/favicon.ico":
             return Response(204, "No Content", Headers(), b"")
         if url.path == "/metrics":
@@ -158,9 +176,12 @@ class BridgeApp:
             await self._refuse(websocket, refusal)
             return
         self.metrics.active_connections.inc()
+        connection = Connection(self, websocket, peer)
+        self.connections.add(connection)
         try:
-            await Connection(self, websocket, peer).run()
+            await connection.run()
         finally:
+            self.connections.discard(connection)
             self.metrics.active_connections.dec()
             await self.capacity.release()
 
@@ -193,8 +214,37 @@ class BridgeApp:
     def port(self) -> int:
         return int(self.server.sockets[0].getsockname()[1])
 
+    async def drain(self, timeout_s: float | None = None) -> dict[str, int]:
+        """Graceful stop: refuse new connections, let running turns finish, close the rest.
+
+        Returns how many sockets were closed as idle (1001) and how many at the deadline (1012).
+        """
+        timeout_s = self.config.drain_timeout_s if timeout_s is None else timeout_s
+        self.draining = True
+        if self.server is not None:
+            self.server.close(close_connections=False)  # stop listening; keep open sockets
+        closed = {"idle": 0, "timed_out": 0}
+        deadline = time.monotonic() + timeout_s
+        log.info("drain started connections=%d timeout_s=%.1f", len(self.connections), timeout_s)
+        while self.connections and time.monotonic() < deadline:
+            for connection in list(self.connections):
+                if not connection.busy and not connection.closing:
+                    closed["idle"] += 1
+                    await connection.close(GOING_AWAY, "server shutting down")
+            await asyncio.sleep(0.05)
+        for connection in list(self.connections):
+            if not connection.closing:
+                closed["timed_out"] += 1
+                await connection.close(SERVICE_RESTART, "server restarting")
+        if self.server is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.server.wait_closed(), 5.0)
+        log.info("drain done idle_closed=%d timeout_closed=%d", closed["idle"], closed["timed_out"])
+        return closed
+
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
-            await self.server.wait_closed()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.server.wait_closed(), 10.0)
         await self.gateway.close()

@@ -20,6 +20,7 @@ from bridge.protocol.history import SessionHistory
 from bridge.protocol.personalities import PersonalityTable
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sampling import SamplingOverrides
+from bridge.protocol.screen_context import CaptureMemory
 
 if TYPE_CHECKING:
     from bridge.turn import TurnHandle
@@ -38,6 +39,7 @@ class Session:
     screen_checked_prefix: str | None = None
     personalities: PersonalityTable | None = None
     history: SessionHistory = field(default_factory=SessionHistory)
+    captures: CaptureMemory = field(default_factory=CaptureMemory)  # where the router said yes
     turn: TurnHandle | None = None
     last_access: float = 0.0
 

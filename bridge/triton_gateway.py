@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+log = logging.getLogger("yap.bridge.triton")
 DEFAULT_CHAT_MODEL = "chat"
 _BACKGROUND: set[asyncio.Task[None]] = set()  # fire-and-forget abort requests in flight
 DEFAULT_INTENT_MODEL = "screen_intent"
@@ -44,16 +46,40 @@ _UNAVAILABLE_MARKERS = (
     "unknown model",
     "socket closed",
     "server is shutting down",
+    "engine is not running",  # the chat model's own health check (serving.chat.engine)
 )
 
 
+_MODEL_MARKERS = ("is not found", "unknown model", "not ready", "engine is not running")
+
+
+def _error_text(error: BaseException) -> str:
+    """What Triton said, without gRPC's internals (``debug_error_string``, peer addresses)."""
+    message = getattr(error, "message", None)
+    if callable(message):  # tritonclient's InferenceServerException
+        with contextlib.suppress(Exception):
+            return str(message() or "")
+    details = getattr(error, "details", None)
+    if callable(details):  # grpc.aio.AioRpcError
+        with contextlib.suppress(Exception):
+            return str(details() or "")
+    return str(error).split("debug_error_string", 1)[0].strip(" \n:;(")
+
+
 def _classify_error(error: BaseException, what: str) -> Exception:
-    text = str(error)
-    lowered = text.lower()
+    """Unavailable (retry later) or a request error, with a message fit for a client.
+
+    The raw error goes to the log only: clients must not see gRPC internals.
+    """
+    raw = str(error)
+    text = _error_text(error)
+    lowered = raw.lower()
     if any(marker in lowered for marker in _UNAVAILABLE_MARKERS):
-        return TritonUnavailable(
-            f"{what}: Triton is unreachable or the model is not loaded ({text})"
-        )
+        log.warning("%s: Triton unavailable: %s", what, raw.replace("\n", " "))
+        if any(marker in lowered for marker in _MODEL_MARKERS) and "ipv" not in text:
+            return TritonUnavailable(f"{what}: {text}")  # Triton's own words name the model
+        return TritonUnavailable(f"{what}: Triton is restarting, unreachable or not serving it")
+    log.warning("%s: Triton error: %s", what, raw.replace("\n", " "))
     return TritonRequestError(f"{what}: {text}")
 
 
@@ -240,9 +266,10 @@ class TritonGateway:
         ]
 
     async def classify(
-        self, utterance: str, earlier_user_lines: Sequence[str]
+        self, utterance: str, earlier_user_lines: Sequence[str | Mapping[str, Any]]
     ) -> tuple[float, bool]:
-        """(p(screen), decision) for one utterance and the earlier user lines (oldest first)."""
+        """(p(screen), decision) for one utterance and the earlier user lines (oldest first):
+        strings, or ``{"text", "captured"}`` objects (``protocol.screen_context``)."""
         inputs = [
             _bytes_input("text", [utterance], [1, 1]),
             _bytes_input("context", [json.dumps(list(earlier_user_lines))], [1, 1]),

@@ -55,7 +55,7 @@ class TurnPlan:
     utterance: str  # the user text as the model sees it (before any check-screen prefix)
     turn_id: int | None  # the history turn that receives the reply
     prompt_turns: tuple[Any, ...]  # history before this turn (for the chat prompt)
-    earlier_user_lines: list[str]  # the classifier's context
+    earlier_user_lines: list[dict[str, Any]]  # the classifier's context (router_context)
     sampling: dict[str, Any]
     sanitize: bool
     decide_tool: bool
@@ -223,7 +223,10 @@ class Turn:
                 except TimeoutError:
                     self.metrics.tool_timeouts.inc()
                     text = NO_TOOL  # §7.1: a slow classifier means "no", not a failed turn
-        return toolcall_from_text(text)
+        call = toolcall_from_text(text)
+        if call.status == "yes" and text == TAKE_SCREENSHOT:
+            plan.session.captures.remember(plan.utterance)
+        return call
 
     def _start_chat(self, *, with_prefix: bool) -> _ChatFeed:
         plan = self.plan

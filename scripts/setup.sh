@@ -13,8 +13,12 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 say() { printf '[setup] %s\n' "$*"; }
 started=$(date +%s)
 
-if ! "$python" -c 'import sys; sys.exit(not ((3, 10) <= sys.version_info[:2] <= (3, 13)))'; then
-  echo "[setup] error: $python is $("$python" -V 2>&1); Python 3.10 to 3.13 is required" >&2
+# pyproject.toml says the same (requires-python): the code needs 3.11+ (datetime.UTC,
+# enum.StrEnum); the lock is resolved on 3.11 and the GPU image runs 3.12; numpy 1.26 (the
+# tritonserver stub's numpy) has no 3.13 wheels.
+if ! "$python" -c 'import sys; sys.exit(not ((3, 11) <= sys.version_info[:2] <= (3, 12)))'; then
+  echo "[setup] error: $python is $("$python" -V 2>&1); Python 3.11 or 3.12 is required" \
+       "(set PYTHON=python3.11)" >&2
   exit 2
 fi
 
@@ -31,7 +35,16 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log=.yap/logs/setup-pip.log
   : > "$log"
   # --no-deps: the lock is the whole environment, resolved once by scripts/lock-requirements.sh
-  if ! { "${pip[@]}" install -U "pip>=24" && "${pip[@]}" install --no-deps -r requirements/lock.txt \
+  # torch==2.13.0+cpu: from a local wheel folder where pip is configured for one (these
+  # machines), else from PyTorch's CPU wheel index (TORCH_INDEX_URL), which PyPI does not mirror.
+  torch_pin=$(grep -E '^torch==' requirements/lock.txt || true)
+  index=()
+  if [ -n "$torch_pin" ] && ! "${pip[@]}" install --no-deps --dry-run "$torch_pin" >>"$log" 2>&1; then
+    index=(--extra-index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}")
+    say "$torch_pin is not in the configured indexes; using ${index[1]}"
+  fi
+  if ! { "${pip[@]}" install -U "pip>=24" \
+         && "${pip[@]}" install --no-deps "${index[@]}" -r requirements/lock.txt \
          && "${pip[@]}" install --no-deps --no-build-isolation -e . ; } >>"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "[setup] error: package installation failed (full log: $log)" >&2

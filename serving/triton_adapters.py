@@ -146,6 +146,7 @@ class TritonChatSink:
         code = {
             "cancelled": pb.TritonError.CANCELLED,
             "internal": pb.TritonError.INTERNAL,
+            "unavailable": getattr(pb.TritonError, "UNAVAILABLE", pb.TritonError.INTERNAL),
         }.get(kind, pb.TritonError.INVALID_ARG)
         error = pb.TritonError(message, code)
         with self._lock:

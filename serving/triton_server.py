@@ -3,7 +3,7 @@
 The wheel bundles a complete ``tritonserver`` (2.51.0, NGC 24.10) with the Python backend. This
 module copies it into the project's state folder, puts the backend stub that matches the venv's
 Python next to ``libtriton_python.so``, and knows the launch environment the stub needs
-(see ``PLATFORM.md``). ``TritonServer`` starts and stops one server on chosen ports; the run
+(see ``docs/platform.md``). ``TritonServer`` starts and stops one server on chosen ports; the run
 command, the tests and the benchmarks all use it.
 """
 
@@ -119,6 +119,16 @@ def launch_env(base: Mapping[str, str] | None = None, dist_dir: Path = DIST_DIR)
     return env
 
 
+def die_with_parent() -> None:
+    """In a child before exec: get SIGTERM when the parent dies (Linux), so that a supervisor
+    killed with SIGKILL leaves no server behind. Does nothing where prctl is missing."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -141,8 +151,11 @@ class TritonServer:
     log_path: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     extra_args: tuple[str, ...] = ()
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # gRPC and HTTP bind here: loopback unless told otherwise
+    metrics_host: str = ""  # default: ``host``
+    exit_timeout_s: int = 15
     process: subprocess.Popen[bytes] | None = None
+    launches: int = 0
 
     def __post_init__(self) -> None:
         self.models = tuple(self.models)
@@ -165,7 +178,12 @@ class TritonServer:
         return f"http://{self.host}:{self.metrics_port}/metrics"
 
     def command(self) -> list[str]:
-        dist = build_dist()
+        # The GPU image has NVIDIA's own server in /opt/tritonserver (YAP_TRITON_DIST).
+        dist = (
+            Path(os.environ["YAP_TRITON_DIST"])
+            if os.environ.get("YAP_TRITON_DIST")
+            else build_dist()
+        )
         args = [
             str(dist / "bin" / "tritonserver"),
             f"--model-repository={self.repository}",
@@ -176,31 +194,41 @@ class TritonServer:
             f"--metrics-port={self.metrics_port}",
             f"--http-address={self.host}",
             f"--grpc-address={self.host}",
+            f"--metrics-address={self.metrics_host or self.host}",
             "--allow-metrics=true",
             "--allow-gpu-metrics=false",
             "--allow-cpu-metrics=true",
             "--model-control-mode=explicit",
-            "--exit-timeout-secs=15",
+            f"--exit-timeout-secs={self.exit_timeout_s}",
             "--log-info=true",
         ]
         args += [f"--load-model={name}" for name in self.models]
         return args + list(self.extra_args)
 
     def start(self, timeout_s: float = 300.0) -> TritonServer:
+        self.launch()
+        self.wait_ready(timeout_s)
+        return self
+
+    def launch(self) -> subprocess.Popen[bytes]:
+        """Start the process and return at once (``is_ready`` says when it serves)."""
         assert self.log_path is not None
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         env = launch_env({**os.environ, **self.env})
-        log = self.log_path.open("wb")
+        env.pop("TEXT_API_KEY", None)  # the bridge's secret; no model needs it
+        # A restart appends, so the log still shows why the previous process died.
+        log = self.log_path.open("ab" if self.launches else "wb")
+        self.launches += 1
         self.process = subprocess.Popen(
             self.command(),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,
+            start_new_session=True,  # its own process group: stop() kills stubs and engines too
+            preexec_fn=die_with_parent,
         )
         log.close()
-        self.wait_ready(timeout_s)
-        return self
+        return self.process
 
     def wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -1,5 +1,8 @@
 """The pure (sans-I/O) layer of the Yap protocol.
 
+A "§N" here and elsewhere in the code is a section of ``docs/protocol.md``, the wire protocol
+this project implements.
+
 Nothing in this package touches a socket, an event loop, Triton or a tokenizer. Each module
 has one job; callers import from the module that owns a name:
 

@@ -1,4 +1,4 @@
-"""API key checks of the WebSocket handshake (PROTOCOL.md §2, decision 3).
+"""API key checks of the WebSocket handshake (docs/protocol.md §2, decision 3).
 
 The key is read from the ``api_key`` query parameter; when that is missing or empty, from the
 ``X-API-Key`` header; then (an addition of this project) from ``Authorization: Bearer <key>``.

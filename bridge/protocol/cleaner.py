@@ -1,4 +1,4 @@
-"""The chat output cleaner (PROTOCOL.md §13), as a whole-text function and as a stream.
+"""The chat output cleaner (docs/protocol.md §13), as a whole-text function and as a stream.
 
 ``clean(text)`` applies the rules below, in order, to a whole text. ``StreamingCleaner``
 applies the same rules to a stream of raw model deltas and guarantees, for *any* split of a

@@ -1,6 +1,6 @@
 """The bridge configuration: one frozen ``BridgeConfig`` built once from the environment.
 
-``ENV_VARS`` is the single source of truth for every environment variable of PROTOCOL.md
+``ENV_VARS`` is the single source of truth for every environment variable of docs/protocol.md
 (§0, §3, §9.3, §10, §11, §12, §14) and the bridge's own ones: name, type, default and meaning.
 ``BridgeConfig.from_env`` parses it, ``env_table_markdown`` renders it for the README.
 
@@ -399,6 +399,14 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "timers",
     ),
     EnvVar(
+        "DRAIN_TIMEOUT_S",
+        _Float(minimum=0),
+        30.0,
+        "On SIGTERM: seconds running turns may take to finish before their sockets are closed "
+        "with 1012 (idle sockets close at once with 1001; new connections are refused).",
+        "timers",
+    ),
+    EnvVar(
         "STREAM_FLUSH_MS",
         _Float(minimum=0),
         0.0,
@@ -610,6 +618,7 @@ class BridgeConfig:
     session_idle_ttl_seconds: float
     gen_timeout_s: float
     tool_timeout_s: float
+    drain_timeout_s: float
     stream_flush_ms: float
     chat_max_len: int
     chat_max_out: int

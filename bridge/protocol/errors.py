@@ -1,4 +1,4 @@
-"""Every error the Yap protocol puts on the wire, in one place (PROTOCOL.md §9).
+"""Every error the Yap protocol puts on the wire, in one place (docs/protocol.md §9).
 
 * ``ErrorCode`` lists every ``error_code`` (§9.1) plus the codes this project adds (marked
   "added" below): wrong field types get their own validation codes instead of

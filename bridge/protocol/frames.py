@@ -1,4 +1,4 @@
-"""Server -> client frames of the Yap protocol (PROTOCOL.md §6), one small immutable class each.
+"""Server -> client frames of the Yap protocol (docs/protocol.md §6), one immutable class each.
 
 Every frame knows how to render itself with ``to_json()``: the field names and their order are
 exactly those of the reference server, encoded with ``json.dumps`` defaults (ASCII-escaped,

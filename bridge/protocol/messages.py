@@ -4,7 +4,7 @@
 kind of message a frame is; the fields are validated later (``validation``), after the rate
 limiter has seen the message (§4.2).
 
-Steps (PROTOCOL.md §4.1, with the project's decisions):
+Steps (docs/protocol.md §4.1, with the project's decisions):
 
 1. Strip surrounding whitespace; empty -> ``invalid_message`` "Empty message.".
 2. Exactly the cancel sentinel -> ``Cancel``; exactly the end sentinel -> ``End``.

@@ -1,4 +1,4 @@
-"""The ``personalities`` table of a session (PROTOCOL.md §5.1.2) and its validation.
+"""The ``personalities`` table of a session (docs/protocol.md §5.1.2) and its validation.
 
 A ``start`` may carry ``personalities``: an object mapping a personality name to an array of
 synonyms. Names and synonyms are stored stripped and lower-cased, each word at most once over

@@ -1,4 +1,4 @@
-"""The sliding-window rate limiter of PROTOCOL.md §10.1 (messages, cancels, persona updates).
+"""The sliding-window rate limiter of docs/protocol.md §10.1 (messages, cancels, persona updates).
 
 A limiter remembers the monotonic times of the events it admitted. On each attempt it forgets
 the ones at or before ``now - window``; if ``limit`` remain, the attempt is rejected (and not

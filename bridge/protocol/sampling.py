@@ -1,4 +1,4 @@
-"""Per-turn sampling overrides of a ``start`` (PROTOCOL.md §14).
+"""Per-turn sampling overrides of a ``start`` (docs/protocol.md §14).
 
 The overrides come from ``msg.sampling``, else ``msg.sampling_params`` (the first truthy one),
 and each key falls back to a top-level field of the same name; ``null`` counts as absent.

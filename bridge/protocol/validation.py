@@ -1,4 +1,4 @@
-"""Field validation of inbound messages, and the input prompt sanitiser (PROTOCOL.md §5, §11.4).
+"""Field validation of inbound messages and the input prompt sanitiser (docs/protocol.md §5, §11.4).
 
 Each ``validate_*`` function takes a parsed message (``messages``) plus the facts it needs
 about the session, and returns either a typed request for the session state machine or the

@@ -128,6 +128,14 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
         "abort_request_id are stopped at once instead)",
     ),
     Setting(
+        "health_check_ms",
+        "CHAT_HEALTH_CHECK_MS",
+        1000.0,
+        parse_float(50, 60000),
+        "how often the engine's health is checked; a dead engine fails every request at once "
+        "(UNAVAILABLE) and sets yap_chat_engine_healthy to 0 so the supervisor restarts Triton",
+    ),
+    Setting(
         "engine_metrics",
         "CHAT_ENGINE_METRICS",
         True,
@@ -154,6 +162,7 @@ class ChatConfig:
     default_max_tokens: int
     enable_thinking: bool
     cancel_poll_s: float
+    health_check_s: float
     engine_metrics: bool
     cpu_kv_cache_gib: int
     summary: str
@@ -228,6 +237,7 @@ class ChatConfig:
             default_max_tokens=found["max_tokens"],
             enable_thinking=found["enable_thinking"],
             cancel_poll_s=found["cancel_poll_ms"] / 1000.0,
+            health_check_s=found["health_check_ms"] / 1000.0,
             engine_metrics=found["engine_metrics"],
             cpu_kv_cache_gib=found["cpu_kv_cache_gib"],
             summary=found.describe()

@@ -5,6 +5,14 @@ floor uses, so both measure the same code. It does not know about Triton: a requ
 outputs through a ``ResponseSink`` and asks whether its client has gone through
 ``sink.is_cancelled()``. One watcher task polls every active request's sink every few ms and
 aborts the engine request at once, so nothing keeps generating for a client that left.
+
+Health: a monitor task checks every ``CHAT_HEALTH_CHECK_S`` that vLLM's engine is alive (its
+own ``errored`` flag, and that each engine process still runs). A dead engine fails the requests
+in flight and every new one at once with ``ENGINE_DEAD`` (Triton status UNAVAILABLE) and is
+reported through ``EngineHooks.on_health`` (the chat model turns it into the
+``yap_chat_engine_healthy`` gauge that the supervisor watches). No engine process outlives the
+engine: ``stop`` kills what vLLM's shutdown left, and a reaper process (``reaper.py``) kills the
+engine processes if this process dies without stopping them.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import locale
 import logging
 import multiprocessing
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -30,6 +39,8 @@ from serving.chat.request import ChatRequest, RequestError
 from serving.chat.stops import StopStrings
 
 log = logging.getLogger("yap.chat")
+# The bridge reads "engine is not running" as unavailable (retry later), not as a bad request.
+ENGINE_DEAD = "the chat engine is not running ({reason}); the server is restarting it"
 
 
 def prepare_process(config: ChatConfig | None = None, *, device: str = "cpu") -> None:
@@ -121,6 +132,11 @@ class AbortRecord:
 class EngineHooks:
     on_abort: Callable[[AbortRecord], None] | None = None
     stat_loggers: list[Any] = field(default_factory=list)
+    on_health: Callable[[bool, str], None] | None = None  # (healthy, reason) on every change
+
+
+def _python() -> str:
+    return os.environ.get("YAP_PYTHON") or str(Path(sys.prefix) / "bin" / "python3")
 
 
 class ChatEngine:
@@ -141,6 +157,9 @@ class ChatEngine:
         self._watcher = threading.Thread(
             target=self._watch_cancellations, name="yap-cancel-watch", daemon=True
         )
+        self.dead: str | None = None  # why the engine is not running, once it died
+        self._engine_processes: list[Any] = []  # psutil.Process of vLLM's engine processes
+        self._reaper: subprocess.Popen[bytes] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -156,8 +175,86 @@ class ChatEngine:
         tokenizer = AutoTokenizer.from_pretrained(self.config.tokenizer)
         self._prompts = PromptBuilder(tokenizer, enable_thinking=self.config.enable_thinking)
         args = AsyncEngineArgs(**self.config.engine_kwargs)
+        before = _child_pids()
         self._engine = AsyncLLM.from_engine_args(args, stat_loggers=self.hooks.stat_loggers or None)
         self._watcher.start()
+        self._track_engine_processes(before)
+        self._loop.create_task(self._monitor_health())
+        self._report_health(True, "engine started")
+
+    # -- health ------------------------------------------------------------------------------
+    def _track_engine_processes(self, before: set[int]) -> None:
+        """Remember the processes vLLM started (not the host's other children, e.g. a benchmark's
+        tritonserver) and start the reaper that outlives us."""
+        import psutil
+
+        me = psutil.Process()
+        self._engine_processes = [p for p in me.children(recursive=True) if p.pid not in before]
+        if not self._engine_processes:
+            return  # in-process engine (VLLM_ENABLE_V1_MULTIPROCESSING=0): nothing to reap
+        log.info(
+            "engine processes: %s",
+            ", ".join(f"{p.pid} ({_name(p)})" for p in self._engine_processes),
+        )
+        reaper = Path(__file__).with_name("reaper.py")
+        with contextlib.suppress(OSError):
+            self._reaper = subprocess.Popen(
+                [_python(), str(reaper), str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
+
+    def problem(self) -> str | None:
+        """Why the engine cannot serve, or None when it is healthy."""
+        if self.dead is not None:
+            return self.dead
+        engine = self._engine
+        if engine is None:
+            return "not started"
+        try:
+            if engine.errored:
+                return "vLLM reports the engine dead"
+        except Exception as exc:  # noqa: BLE001 - any failure to answer is a dead engine
+            return f"health check failed: {type(exc).__name__}"
+        for process in self._engine_processes:
+            try:
+                running = process.is_running() and process.status() != "zombie"
+            except Exception:  # noqa: BLE001 - psutil.NoSuchProcess and friends
+                running = False
+            if not running:
+                return f"engine process {process.pid} exited"
+        return None
+
+    async def _monitor_health(self) -> None:
+        while not self._stopping.is_set():
+            await asyncio.sleep(self.config.health_check_s)
+            if self._stopping.is_set():
+                return
+            reason = self.problem()
+            if reason is not None:
+                self._mark_dead(reason)
+                return
+
+    def _mark_dead(self, reason: str) -> None:
+        if self.dead is not None:
+            return
+        self.dead = reason
+        log.error("chat engine is dead: %s; failing %d requests", reason, len(self._active))
+        message = ENGINE_DEAD.format(reason=reason)
+        for active in list(self._active.values()):
+            active.cancelled_at = active.cancelled_at or time.monotonic()
+            with contextlib.suppress(Exception):
+                active.sink.fail(message, "unavailable")
+            active.task.cancel()
+        self._report_health(False, reason)
+
+    def _report_health(self, healthy: bool, reason: str) -> None:
+        if self.hooks.on_health is None:
+            return
+        try:
+            self.hooks.on_health(healthy, reason)
+        except Exception:  # noqa: BLE001 - reporting must never break the engine
+            log.exception("health hook failed")
 
     def stop(self) -> None:
         if not self._thread.is_alive():
@@ -174,6 +271,29 @@ class ChatEngine:
             asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._kill_engine_processes()
+
+    def _kill_engine_processes(self) -> None:
+        """What vLLM's shutdown left running (e.g. it timed out mid-request) is killed here."""
+        import psutil
+
+        left = []
+        for process in self._engine_processes:
+            with contextlib.suppress(Exception):
+                if process.is_running():
+                    process.terminate()
+                    left.append(process)
+        _, alive = psutil.wait_procs(left, timeout=5)
+        for process in alive:
+            with contextlib.suppress(Exception):
+                process.kill()
+        if alive:
+            log.warning("killed engine processes that ignored SIGTERM: %s", [p.pid for p in alive])
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None and reaper.poll() is None:
+            reaper.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                reaper.wait(5)
 
     @property
     def prompts(self) -> PromptBuilder:
@@ -193,6 +313,9 @@ class ChatEngine:
 
         ``label`` is the client's request id (Triton's): ``abort(label)`` stops the request.
         """
+        if self.dead is not None:
+            sink.fail(ENGINE_DEAD.format(reason=self.dead), "unavailable")
+            return
         request_id = f"{label or 'chat'}#{next(self._ids)}"
         arrival = time.monotonic()
         self._loop.call_soon_threadsafe(self._begin, request, sink, request_id, arrival)
@@ -334,8 +457,13 @@ class ChatEngine:
         except RequestError as exc:
             sink.fail(str(exc))
         except Exception as exc:
-            log.exception("chat request %s failed", request_id)
-            sink.fail(f"chat engine error: {type(exc).__name__}: {exc}", "internal")
+            reason = self.problem()
+            if reason is not None:  # the engine died under this request
+                sink.fail(ENGINE_DEAD.format(reason=reason), "unavailable")
+                self._mark_dead(reason)
+            else:
+                log.exception("chat request %s failed", request_id)
+                sink.fail(f"chat engine error: {type(exc).__name__}: {exc}", "internal")
         finally:
             self._active.pop(request_id, None)
 
@@ -436,6 +564,19 @@ class ChatEngine:
 
     async def reset_prefix_cache(self) -> None:
         await self._engine.reset_prefix_cache()
+
+
+def _child_pids() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+def _name(process: Any) -> str:
+    try:
+        return str(process.name())
+    except Exception:  # noqa: BLE001 - it may have exited
+        return "?"
 
 
 def _logprobs_since(logprobs: Iterable[Any] | None, start: int) -> list[dict[int, Any]] | None:

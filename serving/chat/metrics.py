@@ -64,6 +64,11 @@ SPECS: dict[str, MetricSpec] = {
             COUNTER,
             "Finished requests by finish reason (abort: the client cancelled)",
         ),
+        MetricSpec(
+            "yap_chat_engine_healthy",
+            GAUGE,
+            "1 while the vLLM engine serves, 0 once its health check found it dead",
+        ),
         MetricSpec("vllm:num_requests_running", GAUGE, "Requests in the running batch"),
         MetricSpec("vllm:num_requests_waiting", GAUGE, "Requests waiting to be scheduled"),
         MetricSpec("vllm:kv_cache_usage_perc", GAUGE, "KV-cache usage (1 = full)"),

@@ -1,10 +1,10 @@
 """The screen-intent classifier (the tool router) as served by Triton; importable without it.
 
-Input: the current utterance and the earlier user lines of the conversation (oldest first).
-The classifier sees ``"\\n".join(earlier lines + [utterance])`` (the training contract, see
-``training.build_input_text``), with as many of the newest earlier lines as fit in the history
-token budget; the utterance itself is always kept and the tokenizer truncates on the left, so
-the oldest text is what gets cut. Output: ``p(screen)`` and the decision at the threshold.
+Input: the current utterance and the earlier user lines of the conversation (oldest first),
+each marked when the screen was captured at it. The classifier sees the sentence pair of
+``features.model_input`` (the training contract), with as many of the newest earlier lines as
+fit in the history token budget; the tokenizer truncates on the left, so the oldest text is
+what gets cut. Output: ``p(screen)`` and the decision at the threshold.
 
 An optional language filter (lingua) vetoes a "yes" for an utterance that is confidently not
 English; it runs only on "yes" answers, so ordinary turns never pay for it.
@@ -13,12 +13,19 @@ English; it runs only on "yes" answers, so ordinary turns never pay for it.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from serving import paths
+from serving.screen_intent.features import (
+    CONTEXT_MAX_LINES,
+    ContextLine,
+    model_input,
+    render_line,
+)
 from serving.settings import (
     Setting,
     SettingsError,
@@ -54,7 +61,7 @@ SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "history_tokens",
         "TOOL_HISTORY_TOKENS",
-        1536,
+        160,
         parse_int(0),
         "budget for earlier user lines, in classifier tokens",
     ),
@@ -92,6 +99,18 @@ FILTER_LANGUAGES = (
     "SWEDISH",
     "ROMANIAN",
 )
+#: A text whose letters are mostly of another script than Latin is not English, however short
+#: (lingua needs words; Chinese, Japanese and Thai do not separate them with spaces).
+MAX_NON_LATIN_SHARE = 0.5
+
+
+def non_latin_share(text: str) -> float:
+    """The share of the text's letters that are not Latin letters."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return 0.0
+    other = sum(1 for ch in letters if not unicodedata.name(ch, "").startswith("LATIN"))
+    return other / len(letters)
 
 
 @dataclass(frozen=True)
@@ -106,7 +125,8 @@ class EnglishFilter:
 
     Short voice utterances and slang give lingua little to go on ("rate my fit" scores 0.22
     English), so the veto needs a non-English top language *and* an English confidence below
-    ``max_english``; texts under ``min_words`` words always pass. Models are preloaded at start
+    ``max_english``; texts under ``min_words`` words pass, unless most of their letters are of
+    another script than Latin. Models are preloaded at start
     (about 2 s, a few hundred MB): lazy loading cost 2.5 s on the first "yes" of a session.
     """
 
@@ -125,6 +145,8 @@ class EnglishFilter:
 
     def is_english(self, text: str) -> bool:
         text = text.strip()
+        if non_latin_share(text) > MAX_NON_LATIN_SHARE:
+            return False
         if self._detector is None or len(text.split()) < self.min_words:
             return True
         try:
@@ -198,26 +220,32 @@ class ScreenIntentClassifier:
         self.is_longformer = "longformer" in str(self.model.config.model_type)
         self.language = EnglishFilter() if config.language_filter else None
 
-    def input_text(self, utterance: str, earlier: Sequence[str]) -> str:
-        """The newest earlier lines that fit the history budget, then the utterance."""
-        kept: list[str] = []
-        budget = self.config.history_tokens
+    def model_input(self, utterance: str, earlier: Sequence[str | ContextLine]) -> tuple[str, str]:
+        """The sentence pair for one turn (``features.model_input``), with the earlier lines cut
+        to the newest that fit ``TOOL_HISTORY_TOKENS``."""
+        lines = [line if isinstance(line, ContextLine) else ContextLine(line) for line in earlier]
+        lines = [line for line in lines if line.text.strip()][-CONTEXT_MAX_LINES:]
+        kept: list[ContextLine] = []
         used = 0
-        for line in reversed([line.strip() for line in earlier if line.strip()]):
-            cost = len(self.tokenizer.encode(line, add_special_tokens=False)) + 1  # + "\n"
-            if used + cost > budget:
+        for line in reversed(lines):
+            cost = len(self.tokenizer.encode(render_line(line), add_special_tokens=False)) + 1
+            if used + cost > self.config.history_tokens:
                 break
             kept.append(line)
             used += cost
-        parts = [*reversed(kept), utterance.strip()]
-        return "\n".join(part for part in parts if part)
+        return model_input(utterance, reversed(kept))
 
-    def classify(self, items: Sequence[tuple[str, Sequence[str]]]) -> list[Decision]:
+    def classify(self, items: Sequence[tuple[str, Sequence[str | ContextLine]]]) -> list[Decision]:
         """Classify a batch of (utterance, earlier user lines)."""
         torch = self._torch
-        texts = [self.input_text(utterance, earlier) for utterance, earlier in items]
+        pairs = [self.model_input(utterance, earlier) for utterance, earlier in items]
         encoded = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            [first for first, _ in pairs],
+            [second for _, second in pairs],
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
         ).to(self.device)
         extra = {}
         if self.is_longformer:

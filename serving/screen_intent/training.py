@@ -5,11 +5,13 @@ Base model: sentence-transformers/all-MiniLM-L6-v2 as shipped by the PyPI packag
 loaded as ``AutoModelForSequenceClassification(num_labels=2)``. Label index 1 is "screen"
 (the user wants the assistant to look at / capture / react to their screen now).
 
-Classifier input (the contract with the serving side, see :func:`build_input_text`): the
-earlier user lines and the current utterance, each stripped, empty ones skipped, joined with
-``"\\n"``; the tokenizer truncates from the LEFT (the oldest text is cut first).
+Classifier input (the contract with the serving side): the sentence pair of
+``serving.screen_intent.features.model_input`` (earlier user lines with capture marks, then the
+current utterance); the tokenizer truncates from the LEFT (the oldest text is cut first).
 
-CPU only, deterministic for a given seed and thread count; a few minutes on 2 cores.
+CPU only, deterministic for a given seed and thread count. To fit the set-up budget on 2 cores,
+batches are made of rows of similar length (little padding) and the word-embedding matrix is
+frozen (most of the parameters, and of AdamW's work; the encoder layers still learn).
 
 CLI: ``python -m serving.screen_intent.training --output-dir DIR [--base-model-dir DIR] [--seed N]``
 """
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from serving.digest import file_sha256
+from serving.screen_intent.features import context_lines, model_input
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -47,20 +50,25 @@ DEFAULT_THRESHOLD = 0.66
 #: Max tokens of the serving-side input (the saved tokenizer's model_max_length).
 SERVING_MAX_LENGTH = 256
 #: Max tokens while training (the data set's inputs are far shorter; this only caps outliers).
-TRAIN_MAX_LENGTH = 96
+TRAIN_MAX_LENGTH = 128
 REPORT_FILE = "training_report.json"
+#: "dev" is a seeded family split of the generated data (a sanity check, not a quality figure:
+#: quality is measured on the independent sets in data/eval, see evaluate.py).
+SPLITS = ("train", "dev", "heldout")
+#: Encoder layers kept frozen while fine-tuning (with the embeddings), for the set-up budget.
+FREEZE_LAYERS = 2
+EPOCHS = 2
+LEARNING_RATE = 1e-4
 
 
 # ---------------------------------------------------------------------------------------------
-# The input contract
+# The input contract (features.model_input, shared with serving)
 # ---------------------------------------------------------------------------------------------
-def build_input_text(context: Sequence[str] | None, text: str) -> str:
-    """The classifier's input: earlier user lines + current utterance, one per line.
-
-    Each part is stripped and empty parts are skipped. Keep this identical on the serving side.
-    """
-    parts = [p.strip() for p in [*(context or []), text] if p is not None]
-    return "\n".join(p for p in parts if p)
+def build_input(
+    context: Sequence[str] | None, text: str, captured: Sequence[bool] | None = None
+) -> tuple[str, str]:
+    """The classifier's sentence pair for one row (see ``serving.screen_intent.features``)."""
+    return model_input(text, context_lines(list(context or ()), captured))
 
 
 def default_base_model_dir() -> Path:
@@ -94,10 +102,12 @@ class Example:
     label: int
     split: str
     kind: str
+    rule: str = ""
+    captured: tuple[bool, ...] = ()
 
     @property
-    def input_text(self) -> str:
-        return build_input_text(self.context, self.text)
+    def pair(self) -> tuple[str, str]:
+        return build_input(self.context, self.text, self.captured)
 
 
 def load_examples(path: Path = DEFAULT_DATA_PATH) -> list[Example]:
@@ -109,7 +119,7 @@ def load_examples(path: Path = DEFAULT_DATA_PATH) -> list[Example]:
                 continue
             row = json.loads(line)
             label, split = row["label"], row["split"]
-            if label not in (0, 1) or split not in ("train", "heldout"):
+            if label not in (0, 1) or split not in SPLITS:
                 raise ValueError(f"{path}:{lineno}: bad label/split {label!r}/{split!r}")
             out.append(
                 Example(
@@ -119,6 +129,8 @@ def load_examples(path: Path = DEFAULT_DATA_PATH) -> list[Example]:
                     int(label),
                     split,
                     str(row.get("kind", "")),
+                    str(row.get("rule", "")),
+                    tuple(bool(c) for c in row.get("captured") or ()),
                 )
             )
     return out
@@ -173,11 +185,9 @@ class TrainingReport:
     data_sha256: str
     counts: dict[str, Any]
     hyperparameters: dict[str, Any]
-    heldout_metrics: dict[str, Any]  # at DEFAULT_THRESHOLD (serving default)
-    heldout_metrics_argmax: dict[str, Any]  # at 0.5
+    dev_metrics: dict[str, Any]  # at DEFAULT_THRESHOLD on the generator's dev families
     train_metrics: dict[str, Any]  # at DEFAULT_THRESHOLD
-    heldout_errors: list[dict[str, Any]]  # misclassified held-out rows at the threshold
-    heldout_hardest: list[dict[str, Any]]  # held-out rows closest to / across the threshold
+    dev_errors: list[dict[str, Any]]  # misclassified dev rows at the threshold
     versions: dict[str, str]
     duration_s: float
     train_loss_per_epoch: list[float] = field(default_factory=list)
@@ -196,26 +206,70 @@ def _seed_everything(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> Any:
+    return tokenizer(
+        [first for first, _ in pairs],
+        [second for _, second in pairs],
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
+    )
+
+
 def predict_proba(
-    model: Any, tokenizer: Any, texts: Sequence[str], *, max_length: int, batch_size: int = 64
+    model: Any,
+    tokenizer: Any,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    max_length: int,
+    batch_size: int = 64,
 ) -> list[float]:
-    """Softmax p[screen] for each input text (batched, no grad)."""
+    """Softmax p[screen] for each input pair (batched, no grad)."""
     import torch
 
     model.eval()
     probs: list[float] = []
     with torch.inference_mode():
-        for start in range(0, len(texts), batch_size):
-            enc = tokenizer(
-                list(texts[start : start + batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
+        for start in range(0, len(pairs), batch_size):
+            enc = encode_pairs(tokenizer, pairs[start : start + batch_size], max_length)
             logits = model(**enc).logits
             probs.extend(torch.softmax(logits.float(), dim=-1)[:, SCREEN_LABEL].tolist())
     return probs
+
+
+def freeze_bottom(model: Any, layers: int) -> list[Any]:
+    """Freeze the embeddings and the first ``layers`` encoder layers (returns what was frozen):
+    no gradient flows below the first trainable layer, which saves most of their backward
+    pass; the general-purpose lower layers need no task-specific change."""
+    frozen = list(model.get_input_embeddings().parameters())
+    base = getattr(model, "base_model", model)
+    embeddings = getattr(base, "embeddings", None)
+    if embeddings is not None:
+        frozen = list(embeddings.parameters())
+    stack = getattr(getattr(base, "encoder", None), "layer", None)
+    if stack is not None:
+        for block in list(stack)[:layers]:
+            frozen.extend(block.parameters())
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    return frozen
+
+
+def length_batches(
+    lengths: Sequence[int], batch_size: int, rng: random.Random, *, pool: int = 32
+) -> list[list[int]]:
+    """Shuffled batches of indices whose rows have similar lengths (less padding): shuffle,
+    sort each pool of ``pool`` batches by length, cut, then shuffle the batches."""
+    idx = list(range(len(lengths)))
+    rng.shuffle(idx)
+    batches: list[list[int]] = []
+    step = batch_size * pool
+    for start in range(0, len(idx), step):
+        chunk = sorted(idx[start : start + step], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
 
 
 def _versions() -> dict[str, str]:
@@ -236,10 +290,10 @@ def _versions() -> dict[str, str]:
 def _row(ex: Example, p: float) -> dict[str, Any]:
     return {
         "id": ex.id,
-        "kind": ex.kind,
+        "rule": ex.rule,
         "label": ex.label,
         "p_screen": round(p, 4),
-        "context": list(ex.context),
+        "context": list(ex.context)[-4:],
         "text": ex.text,
     }
 
@@ -250,17 +304,18 @@ def train(
     base_model_dir: Path | None = None,
     data_path: Path = DEFAULT_DATA_PATH,
     seed: int = 0,
-    epochs: int = 4,
+    epochs: int = EPOCHS,
     batch_size: int = 32,
-    learning_rate: float = 8e-5,
+    learning_rate: float = LEARNING_RATE,
     weight_decay: float = 0.01,
-    warmup_ratio: float = 0.1,
+    warmup_ratio: float = 0.06,
     max_length: int = TRAIN_MAX_LENGTH,
     threshold: float = DEFAULT_THRESHOLD,
     num_threads: int | None = None,
+    freeze_layers: int = FREEZE_LAYERS,
     log: Callable[[str], None] | None = None,
 ) -> TrainingReport:
-    """Fine-tune the classifier on the ``train`` split, evaluate on ``heldout``, save to
+    """Fine-tune the classifier on the ``train`` split, report on ``dev``, save to
     ``output_dir`` (model + tokenizer via ``save_pretrained`` and ``training_report.json``)."""
     started = time.monotonic()
     say = log or (lambda msg: print(f"[screen_intent] {msg}", flush=True))
@@ -275,21 +330,21 @@ def train(
 
     examples = load_examples(data_path)
     train_set = [e for e in examples if e.split == "train"]
-    heldout = [e for e in examples if e.split == "heldout"]
-    if not train_set or not heldout:
-        raise ValueError(f"{data_path}: needs both a train and a heldout split")
+    dev = [e for e in examples if e.split != "train"]
+    if not train_set:
+        raise ValueError(f"{data_path}: has no train rows")
     counts = {
         "total": len(examples),
         "train": len(train_set),
-        "heldout": len(heldout),
+        "dev": len(dev),
         "train_positive": sum(e.label for e in train_set),
-        "heldout_positive": sum(e.label for e in heldout),
+        "dev_positive": sum(e.label for e in dev),
         "multi_turn": sum(1 for e in examples if e.context),
-        "kinds": dict(sorted(Counter(e.kind for e in examples).items())),
+        "rules": dict(sorted(Counter(e.rule for e in examples).items())),
     }
     say(
         f"data {data_path.name}: {counts['train']} train ({counts['train_positive']} screen), "
-        f"{counts['heldout']} held out ({counts['heldout_positive']} screen)"
+        f"{counts['dev']} dev ({counts['dev_positive']} screen)"
     )
 
     _seed_everything(seed)
@@ -299,25 +354,24 @@ def train(
     model = AutoModelForSequenceClassification.from_pretrained(
         base_model_dir, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID
     )
+    frozen = freeze_bottom(model, freeze_layers)
     model.train()
 
-    # Deterministic data order: a seeded permutation per epoch.
-    order_rng = random.Random(seed)
-    texts = [e.input_text for e in train_set]
+    pairs = [e.pair for e in train_set]
     labels = [e.label for e in train_set]
+    lengths = [int(n) for n in encode_pairs(tokenizer, pairs, max_length)["attention_mask"].sum(1)]
+    order_rng = random.Random(seed)
     steps_per_epoch = math.ceil(len(train_set) / batch_size)
     total_steps = steps_per_epoch * epochs
     warmup = int(warmup_ratio * total_steps)
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     groups = [
         {
-            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
+            "params": [p for n, p in trainable if not n.endswith(no_decay)],
             "weight_decay": weight_decay,
         },
-        {
-            "params": [p for n, p in model.named_parameters() if n.endswith(no_decay)],
-            "weight_decay": 0.0,
-        },
+        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -332,18 +386,9 @@ def train(
     epoch_losses: list[float] = []
     for epoch in range(epochs):
         model.train()
-        idx = list(range(len(train_set)))
-        order_rng.shuffle(idx)
         total = 0.0
-        for start in range(0, len(idx), batch_size):
-            batch = idx[start : start + batch_size]
-            enc = tokenizer(
-                [texts[i] for i in batch],
-                padding=True,
-                truncation=True,
-                max_length=max_length,
-                return_tensors="pt",
-            )
+        for batch in length_batches(lengths, batch_size, order_rng):
+            enc = encode_pairs(tokenizer, [pairs[i] for i in batch], max_length)
             logits = model(**enc).logits
             loss = loss_fn(logits, torch.tensor([labels[i] for i in batch]))
             loss.backward()
@@ -352,34 +397,25 @@ def train(
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
             total += loss.item() * len(batch)
-        epoch_losses.append(round(total / len(idx), 5))
+        epoch_losses.append(round(total / len(train_set), 5))
         say(
             f"epoch {epoch + 1}/{epochs}: loss {epoch_losses[-1]:.4f} "
             f"({time.monotonic() - started:.0f} s)"
         )
 
     model.eval()
-    train_probs = predict_proba(model, tokenizer, texts, max_length=SERVING_MAX_LENGTH)
-    held_probs = predict_proba(
-        model, tokenizer, [e.input_text for e in heldout], max_length=SERVING_MAX_LENGTH
+    for parameter in frozen:
+        parameter.requires_grad_(True)
+    train_probs = predict_proba(model, tokenizer, pairs, max_length=SERVING_MAX_LENGTH)
+    dev_probs = predict_proba(
+        model, tokenizer, [e.pair for e in dev], max_length=SERVING_MAX_LENGTH
     )
-    held_labels = [e.label for e in heldout]
-    at_thr = binary_metrics(held_labels, held_probs, threshold)
-    at_half = binary_metrics(held_labels, held_probs, 0.5)
+    dev_at_thr = binary_metrics([e.label for e in dev], dev_probs, threshold)
     train_at_thr = binary_metrics(labels, train_probs, threshold)
     errors = [
-        _row(e, p)
-        for e, p in zip(heldout, held_probs, strict=True)
-        if (p >= threshold) != bool(e.label)
+        _row(e, p) for e, p in zip(dev, dev_probs, strict=True) if (p >= threshold) != bool(e.label)
     ]
     errors.sort(key=lambda r: -abs(r["p_screen"] - threshold))
-    # "Hardest": sorted by the margin on the correct side of the threshold (errors first).
-    margin = [
-        ((p - threshold) if e.label else (threshold - p), e, p)
-        for e, p in zip(heldout, held_probs, strict=True)
-    ]
-    margin.sort(key=lambda t: t[0])
-    hardest = [_row(e, p) for _, e, p in margin[:25]]
 
     output_dir.mkdir(parents=True, exist_ok=True)
     model.config.id2label = dict(ID2LABEL)
@@ -406,30 +442,22 @@ def train(
             "truncation_side": "left",
             "threshold": threshold,
             "torch_threads": torch.get_num_threads(),
-            "input_format": "\\n.join(stripped non-empty context lines + [text])",
+            "frozen": f"embeddings and the first {freeze_layers} encoder layers",
+            "input_format": "sentence pair (features.model_input)",
         },
-        heldout_metrics=at_thr,
-        heldout_metrics_argmax=at_half,
+        dev_metrics=dev_at_thr,
         train_metrics=train_at_thr,
-        heldout_errors=errors,
-        heldout_hardest=hardest,
+        dev_errors=errors[:200],
         versions=_versions(),
         duration_s=round(time.monotonic() - started, 1),
         train_loss_per_epoch=epoch_losses,
     )
     (output_dir / REPORT_FILE).write_text(report.to_json(), encoding="utf-8")
     say(
-        f"held out @ {threshold}: accuracy {at_thr['accuracy']:.4f} "
-        f"precision {at_thr['precision']:.4f} "
-        f"recall {at_thr['recall']:.4f} f1 {at_thr['f1']:.4f} "
-        f"(tp {at_thr['tp']} fp {at_thr['fp']} tn {at_thr['tn']} fn {at_thr['fn']})"
-    )
-    say(
-        f"held out @ 0.5: accuracy {at_half['accuracy']:.4f} precision {at_half['precision']:.4f} "
-        f"recall {at_half['recall']:.4f} f1 {at_half['f1']:.4f}"
-    )
-    say(
-        f"train @ {threshold}: accuracy {train_at_thr['accuracy']:.4f}; "
+        f"dev @ {threshold}: accuracy {dev_at_thr['accuracy']:.4f} "
+        f"precision {dev_at_thr['precision']:.4f} recall {dev_at_thr['recall']:.4f} "
+        f"(tp {dev_at_thr['tp']} fp {dev_at_thr['fp']} tn {dev_at_thr['tn']} "
+        f"fn {dev_at_thr['fn']}); train accuracy {train_at_thr['accuracy']:.4f}; "
         f"saved to {output_dir} in {report.duration_s:.0f} s"
     )
     return report
@@ -446,7 +474,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     ap.add_argument("--data-path", type=Path, default=DEFAULT_DATA_PATH)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--freeze-layers", type=int, default=FREEZE_LAYERS)
+    ap.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     args = ap.parse_args(list(argv) if argv is not None else None)
     report = train(
@@ -456,10 +486,10 @@ def main(argv: Iterable[str] | None = None) -> int:
         seed=args.seed,
         epochs=args.epochs,
         num_threads=args.threads,
+        freeze_layers=args.freeze_layers,
+        learning_rate=args.learning_rate,
     )
-    accuracy = report.heldout_metrics["accuracy"]
-    if accuracy < 0.95:
-        print(f"[screen_intent] WARNING: held-out accuracy {accuracy} < 0.95", file=sys.stderr)
+    del report
     return 0
 
 

@@ -1,5 +1,5 @@
 """The tritonserver dist itself: the Python stub's tensor round trip (the numpy trap of
-PLATFORM.md) and the deploy modes that choose which models load."""
+docs/platform.md) and the deploy modes that choose which models load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Error codes, close codes and the exact message texts of PROTOCOL.md §9."""
+"""Error codes, close codes and the exact message texts of docs/protocol.md §9."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from bridge.protocol import errors
 from bridge.protocol.errors import CloseCode, ErrorCode, ProtocolError
 from bridge.protocol.frames import ChatPromptAck
 
-# Every error_code listed in PROTOCOL.md §9.1.
+# Every error_code listed in docs/protocol.md §9.1.
 SPEC_CODES = {
     "authentication_failed",
     "server_at_capacity",

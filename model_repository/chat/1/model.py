@@ -44,8 +44,13 @@ class TritonPythonModel:
                 updates_for_abort(e2e, record.prompt_tokens, record.generated_tokens, record.reason)
             )
 
+        def on_health(healthy, reason):
+            self.pump.put([("yap_chat_engine_healthy", (), 1.0 if healthy else 0.0)])
+            if not healthy:
+                pb_utils.Logger.log_error(f"[chat] engine dead: {reason}")
+
         loggers = [stat_logger_factory(self.pump)] if self.config.engine_metrics else []
-        hooks = EngineHooks(on_abort=on_abort, stat_loggers=loggers)
+        hooks = EngineHooks(on_abort=on_abort, stat_loggers=loggers, on_health=on_health)
         self.engine = ChatEngine(self.config, hooks)
         self.engine.start()
         pb_utils.Logger.log_info("[chat] engine ready")

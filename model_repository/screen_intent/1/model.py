@@ -15,25 +15,12 @@ except ImportError:  # running from a checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from serving.screen_intent.classifier import ClassifierConfig, ScreenIntentClassifier
+from serving.screen_intent.features import parse_context
 from serving.settings import config_parameters
 
 
 def _text(value):
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
-
-
-def _earlier_lines(raw):
-    raw = raw.strip()
-    if not raw:
-        return []
-    if raw.startswith("["):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, list) and all(isinstance(x, str) for x in parsed):
-            return parsed
-    return raw.split("\n")
 
 
 class TritonPythonModel:
@@ -52,7 +39,7 @@ class TritonPythonModel:
             contexts = pb_utils.get_input_tensor_by_name(request, "context").as_numpy().reshape(-1)
             sizes.append(len(texts))
             for text, context in zip(texts, contexts):
-                items.append((_text(text), _earlier_lines(_text(context))))
+                items.append((_text(text), parse_context(_text(context))))
         decisions = self.classifier.classify(items) if items else []
         responses, start = [], 0
         for size in sizes:
