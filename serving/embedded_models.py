@@ -117,6 +117,7 @@ def screen_intent_key(base_model_dir: Path, seed: int = 0) -> dict[str, object]:
             "\n".join(f"{f.name}:{file_sha256(f)}" for f in base_files)
         ),
         "seed": seed,
+        "precision": training.training_precision(),
     }
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from quantize.hardware import cpu_flags, has_fast_bf16_cpu
 from serving import paths
 from serving.screen_intent.features import (
     CONTEXT_MAX_LINES,
@@ -73,6 +74,13 @@ SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
         "veto yes for an utterance that is confidently not English (lingua)",
     ),
     Setting("threads", "TOOL_TORCH_THREADS", 1, parse_int(1), "torch CPU threads"),
+    Setting(
+        "cpu_bf16",
+        "TOOL_CPU_BF16",
+        True,
+        parse_bool,
+        "bf16 autocast on CPUs with AVX512-BF16/AMX (about half the latency); false: float32",
+    ),
 )
 
 # Languages the filter tells apart; a small set keeps lingua fast and keeps short English
@@ -167,6 +175,7 @@ class ClassifierConfig:
     history_tokens: int
     language_filter: bool
     threads: int
+    cpu_bf16: bool
     summary: str
 
     @classmethod
@@ -192,6 +201,7 @@ class ClassifierConfig:
             history_tokens=found["history_tokens"],
             language_filter=found["language_filter"],
             threads=found["threads"],
+            cpu_bf16=found["cpu_bf16"],
             summary=found.describe(),
         )
 
@@ -211,6 +221,9 @@ class ScreenIntentClassifier:
         self.model = AutoModelForSequenceClassification.from_pretrained(config.model, dtype=dtype)
         self.model.to(device).eval()
         self.device = device
+        # bf16 matmuls where the CPU has them (AVX512-BF16/AMX): about half the latency of fp32
+        # for the same decisions (the embedded model is trained with the same autocast).
+        self.cpu_bf16 = device == "cpu" and config.cpu_bf16 and has_fast_bf16_cpu(cpu_flags())
         limit = getattr(self.tokenizer, "model_max_length", None) or config.max_length
         self.max_length = min(
             config.max_length, int(limit) if limit < 1_000_000 else config.max_length
@@ -252,7 +265,10 @@ class ScreenIntentClassifier:
             global_mask = torch.zeros_like(encoded["input_ids"])
             global_mask[:, 0] = 1
             extra["global_attention_mask"] = global_mask
-        with torch.inference_mode():
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16),
+        ):
             logits = self.model(**encoded, **extra).logits.float()
         if logits.shape[-1] == 1:
             probabilities = torch.sigmoid(logits[:, 0]).tolist()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 CAPTURED_MARK = "[captured]"
 LINE_SEPARATOR = " | "
 #: Earlier lines the classifier sees (training and serving alike).
-CONTEXT_MAX_LINES = 8
+CONTEXT_MAX_LINES = 6
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,6 +102,24 @@ def test_classifier_decides_through_triton(triton: TritonServer) -> None:
     assert yes["status"] == "yes" and no["status"] == "no"
 
 
+def test_the_router_knows_what_this_session_captured(triton: TritonServer) -> None:
+    """Policy rule yes-4: after a capture, a follow-up question about it is a "no" and a new
+    item a "yes". The bridge marks the lines it said yes to, in the same session and after a
+    client re-sends them as history_text."""
+
+    async def scenario(app: BridgeApp, url: str):  # type: ignore[no-untyped-def]
+        async with await YapClient.connect(url, KEY) as client:
+            first = await client.turn(start("s-cap", "check out this dress"))
+            follow = await client.turn(start("s-cap", "is it too short?"))
+            fresh = await client.turn(start("s-cap", "ok what about this one"))
+            # a client that re-sends its history each turn (the shipped clients do)
+            history = "User: check out this dress\nUser: is it too short?"
+            again = await client.turn(start("s-cap", "so would you wear it?", history_text=history))
+            return [t.toolcall["status"] for t in (first, follow, fresh, again)]
+
+    assert run_bridge(triton, scenario) == ["yes", "no", "yes", "no"]
+
+
 def test_chat_and_tool_deploy_modes(triton: TritonServer) -> None:
     async def chat_only(app: BridgeApp, url: str):  # type: ignore[no-untyped-def]
         async with await YapClient.connect(url, KEY) as client:

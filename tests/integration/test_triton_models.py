@@ -165,17 +165,21 @@ def test_repeated_system_prompt_hits_the_prefix_cache(triton: TritonServer) -> N
     assert metric(values, "vllm:prefix_cache_hits_total") >= 128
 
 
+# One line per policy rule family (serving/screen_intent/POLICY.md); quality as a whole is
+# measured by `python -m serving.screen_intent.evaluate`, this checks the served decisions.
 POSITIVES = [
     "can you take a look at my screen?",
+    "grab one screenshot for me",
     "what do you think of this outfit?",
     "is this email ok to send?",
-    "read what's on my screen",
 ]
 NEGATIVES = [
     "what's up",
-    "how's it going?",
     "what's the best monitor to buy",
-    "tell me a joke about cats",
+    "take five screenshots of my feed",  # no-1: a count other than one
+    "don't look at my screen right now",  # no-2: negation
+    "I looked at my monitor all night yesterday",  # no-3: past
+    "take a selfie of me",  # no-5: camera
 ]
 
 
@@ -196,13 +200,22 @@ def test_screen_intent_decisions(triton: TritonServer) -> None:
         assert decision == (probability >= 0.66)
 
 
-# (earlier user lines, utterance, expected): the context changes a short form's answer, and an
-# earlier screen request does not make an unrelated question a "yes".
-CONVERSATIONS = [
-    (["look at this"], "well?", True),
-    (["tell me a joke"], "well?", False),
-    (["look at my screen"], "what's the capital of France?", False),
-    (["what do you think of this outfit?", "thanks"], "how do I make pancakes?", False),
+# (earlier user lines, utterance, expected): the context changes a short line's answer, and the
+# capture marks the bridge sends ({"text", "captured"}) tell a follow-up about what was just
+# captured (no) from a new item (yes), policy rule yes-4.
+SHOPPING = [{"text": "browsing sneakers on the nike app", "captured": False}]
+CAPTURED_DRESS = [{"text": "check out this dress", "captured": True}]
+CONVERSATIONS: list[tuple[list, str, bool]] = [
+    ([*SHOPPING, {"text": "ooh these are clean", "captured": True}], "lol", True),
+    (["so last weekend we drove up to the lake", "my cousin brought his new boat"], "lol", False),
+    (CAPTURED_DRESS, "is it too short?", False),
+    (CAPTURED_DRESS, "ok what about this one", True),
+    (
+        [{"text": "read this message from my boss", "captured": True}],
+        "so what should I reply?",
+        False,
+    ),
+    ([{"text": "look at my screen", "captured": True}], "what's the capital of France?", False),
     (["what's the capital of France?"], "look at my screen again", True),
 ]
 

@@ -56,10 +56,10 @@ KINDS = ("single", "pair", "conversation", "handwritten", "composed")
 CONTEXT_FREE_RULES = frozenset(
     {"yes-1", "yes-2"} | {f"no-{i}" for i in (1, 2, 3, 5, 6, 8, 9, 10, 11, 12)} | {"no-general"}
 )
-N_COMPOSED = 1800
+N_COMPOSED = 1200
 
 # Conversations: how many of each mode, and their length in user lines.
-N_CONVERSATIONS = {"device": 200, "story": 45, "mixed": 62}
+N_CONVERSATIONS = {"device": 110, "story": 25, "mixed": 35}
 CONV_LINES = (10, 20)
 DEFAULT_CAP = 8
 
@@ -497,7 +497,7 @@ def load_handwritten() -> list[Row]:
     """Conversations written by hand (``conversations/handwritten_*.jsonl``), one row per step;
     a step labelled 1 was captured, so it is marked in the context of the later steps."""
     rows: list[Row] = []
-    for path in sorted((DATA_DIR / "conversations").glob("handwritten_*.jsonl")):
+    for path in sorted((DATA_DIR / "conversations").glob("handwritten_?.jsonl")):
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not raw.strip():
                 continue
@@ -512,6 +512,24 @@ def load_handwritten() -> list[Row]:
                 ctx = [t for t, _ in steps[:i]]
                 cap = [label_of(r) == 1 for _, r in steps[:i]]
                 rows.append(Row(ctx, cap, text, rule, "handwritten", f"hw-{conv['id']}"))
+    return rows
+
+
+def load_handwritten_pairs() -> list[Row]:
+    """Minimal pairs written by hand (``conversations/handwritten_pairs.jsonl``)."""
+    rows: list[Row] = []
+    path = DATA_DIR / "conversations" / "handwritten_pairs.jsonl"
+    if not path.exists():
+        return rows
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not raw.strip():
+            continue
+        row = json.loads(raw)
+        if label_of(row["rule"]) != int(row["label"]):
+            raise SystemExit(f"{path}:{lineno}: label disagrees with {row['rule']}")
+        text = str(row["text"]).strip()
+        if text and not is_reserved(text):
+            rows.append(Row([], [], text, str(row["rule"]), "pair", f"hw-{row['pair']}"))
     return rows
 
 
@@ -593,7 +611,7 @@ def build() -> list[dict]:
     handwritten = load_handwritten()
     # Conversations first, so that a single line equal to a conversation's first line is the one
     # dropped (conversations stay complete); the file lists single lines first.
-    kept = dedupe(handwritten + convs + lines)
+    kept = dedupe(handwritten + convs + lines + load_handwritten_pairs())
     rows = [r for r in kept if r.kind in ("single", "pair")] + [
         r for r in kept if r.kind in ("conversation", "handwritten")
     ]
