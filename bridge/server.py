@@ -44,8 +44,6 @@ SERVICE_RESTART = 1012  # drain: a turn still running when DRAIN_TIMEOUT_S ran o
 @dataclass
 class Admission:
     authenticated: bool
-    admitted: bool
-    active: int = 0
 
 
 class Capacity:
@@ -151,14 +149,15 @@ class BridgeApp:
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         key = provided_api_key(query, list(request.headers.raw_items()))
         if not api_key_matches(key, self.config.text_api_key):
-            self._admissions[connection] = Admission(authenticated=False, admitted=False)
+            self._admissions[connection] = Admission(authenticated=False)
             return None
-        admitted = await self.capacity.acquire(self.config.ws_handshake_acquire_timeout_s)
-        self._admissions[connection] = Admission(True, admitted, self.capacity.active)
+        # The slot is taken in ``handle``, once the handshake has succeeded: a request that never
+        # becomes a WebSocket (a plain GET /ws, a failed upgrade) must not hold one forever.
+        self._admissions[connection] = Admission(authenticated=True)
         return None
 
     async def handle(self, websocket: Any) -> None:
-        admission = self._admissions.pop(websocket, None) or Admission(False, False)
+        admission = self._admissions.pop(websocket, None) or Admission(False)
         peer = str(getattr(websocket, "remote_address", ""))
         if not admission.authenticated:
             self.metrics.rejected_connections.labels(reason="auth").inc()
@@ -167,7 +166,8 @@ class BridgeApp:
                 websocket, errors.authentication_failed(self.config.ws_close_unauthorized_code)
             )
             return
-        if not admission.admitted:
+        admitted = await self.capacity.acquire(self.config.ws_handshake_acquire_timeout_s)
+        if not admitted:
             self.metrics.rejected_connections.labels(reason="capacity").inc()
             active = self.capacity.active
             refusal = errors.server_at_capacity(

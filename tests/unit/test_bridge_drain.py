@@ -208,3 +208,27 @@ def test_classified_errors_hide_grpc_internals(error: Exception) -> None:
     assert isinstance(classified, TritonUnavailable)
     for marker in ("debug_error_string", "AioRpcError", "ipv4", "grpc_status", "StatusCode"):
         assert marker not in str(classified)
+
+
+def test_a_request_that_never_becomes_a_websocket_holds_no_slot() -> None:
+    """A plain GET /ws with a valid key (no upgrade) used to keep its capacity slot forever, so
+    with one slot every later client was refused with server_at_capacity."""
+
+    async def scenario(app: BridgeApp, url: str) -> Any:
+        http = url.replace("ws://", "http://") + f"?api_key={KEY}"
+        for _ in range(3):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                await asyncio.to_thread(urllib.request.urlopen, http, None, 3)
+            assert refused.value.code == 426  # Upgrade Required
+        async with await YapClient.connect(url, KEY) as client:
+            await client.send({"type": "ping"})
+            pong = await client.recv(timeout=3)
+        for _ in range(50):  # the server side of the close runs on its own
+            if app.capacity.active == 0:
+                break
+            await asyncio.sleep(0.05)
+        return pong, app.capacity.active
+
+    pong, active = run(ScriptedGateway(), scenario, MAX_CONCURRENT_CONNECTIONS="1")
+    assert pong["type"] == "pong"
+    assert active == 0  # the socket's slot came back after it closed
