@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import PERSONA, UTTERANCES, percentile
+from bench.machine import describe, machine_facts
 from serving import paths
 
 RESULTS_DIR = paths.REPO_ROOT / "bench" / "results"
@@ -568,11 +569,15 @@ def main(argv: list[str] | None = None) -> int:
     levels = [int(x) for x in (args.concurrency or ("1,2" if args.quick else "1,4,16")).split(",")]
     count = args.requests or (4 if args.quick else 32)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from serving.chat.config import ChatConfig
+
+    facts = machine_facts(ChatConfig.resolve({}, os.environ, device="cpu").engine_kwargs)
     results = Results(
         meta={
             "date": time.strftime("%Y-%m-%d"),
-            "machine": f"{os.cpu_count()} CPU cores, no GPU",
-            "model": "SmolLM2-135M-Instruct (bf16, vLLM CPU, eager)",
+            "machine": describe(facts),
+            "machine_facts": facts,
+            "model": f"SmolLM2-135M-Instruct ({facts['dtype']}, vLLM CPU, eager)",
             "levels": levels,
             "requests": count,
             "quick": args.quick,

