@@ -223,10 +223,9 @@ class Turn:
                 except TimeoutError:
                     self.metrics.tool_timeouts.inc()
                     text = NO_TOOL  # §7.1: a slow classifier means "no", not a failed turn
-        call = toolcall_from_text(text)
-        if call.status == "yes" and text == TAKE_SCREENSHOT:
+        if text == TAKE_SCREENSHOT:
             plan.session.captures.remember(plan.utterance)
-        return call
+        return toolcall_from_text(text)
 
     def _start_chat(self, *, with_prefix: bool) -> _ChatFeed:
         plan = self.plan

@@ -24,6 +24,7 @@ from serving import paths
 from serving.screen_intent.features import (
     CONTEXT_MAX_LINES,
     ContextLine,
+    encode_pairs,
     model_input,
     render_line,
 )
@@ -252,14 +253,7 @@ class ScreenIntentClassifier:
         """Classify a batch of (utterance, earlier user lines)."""
         torch = self._torch
         pairs = [self.model_input(utterance, earlier) for utterance, earlier in items]
-        encoded = self.tokenizer(
-            [first for first, _ in pairs],
-            [second for _, second in pairs],
-            padding=True,
-            truncation=True,
-            max_length=self.max_length,
-            return_tensors="pt",
-        ).to(self.device)
+        encoded = encode_pairs(self.tokenizer, pairs, self.max_length).to(self.device)
         extra = {}
         if self.is_longformer:
             global_mask = torch.zeros_like(encoded["input_ids"])

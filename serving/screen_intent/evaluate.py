@@ -89,21 +89,6 @@ def load_probes(folder: Path = EVAL_DIR) -> list[Case]:
     return out
 
 
-def eval_texts(folder: Path = EVAL_DIR) -> set[tuple[str, ...]]:
-    """Every (context..., text) of the evaluation sets, normalised: what training must not hold."""
-    seen: set[tuple[str, ...]] = set()
-    for conversation in load_conversations(folder):
-        for text, _, _ in conversation.steps:
-            seen.add((normalise(text),))
-    for case in load_probes(folder):
-        seen.add((normalise(case.text),))
-    return seen
-
-
-def normalise(text: str) -> str:
-    return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())
-
-
 class Classify:
     """``(utterance, context) -> yes?`` for a batch; the serving classifier by default."""
 

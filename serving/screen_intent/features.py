@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 CAPTURED_MARK = "[captured]"
 LINE_SEPARATOR = " | "
@@ -84,3 +85,16 @@ def render_context(lines: Iterable[ContextLine], max_lines: int = CONTEXT_MAX_LI
 def model_input(utterance: str, lines: Iterable[ContextLine]) -> tuple[str, str]:
     """``(first, second)`` segments of the sentence pair for one turn."""
     return render_context(lines), " ".join(utterance.split())
+
+
+def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> Any:
+    """The padded tensors of a batch of ``model_input`` pairs (truncated on the tokenizer's side,
+    left for the checkpoints this project trains)."""
+    return tokenizer(
+        [first for first, _ in pairs],
+        [second for _, second in pairs],
+        padding=True,
+        truncation=True,
+        max_length=max_length,
+        return_tensors="pt",
+    )

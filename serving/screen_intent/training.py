@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from serving.digest import file_sha256
-from serving.screen_intent.features import context_lines, model_input
+from serving.screen_intent.features import context_lines, encode_pairs, model_input
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -208,17 +208,6 @@ def _seed_everything(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def encode_pairs(tokenizer: Any, pairs: Sequence[tuple[str, str]], max_length: int) -> Any:
-    return tokenizer(
-        [first for first, _ in pairs],
-        [second for _, second in pairs],
-        padding=True,
-        truncation=True,
-        max_length=max_length,
-        return_tensors="pt",
-    )
 
 
 def predict_proba(

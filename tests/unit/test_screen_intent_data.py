@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from serving.screen_intent.data import build_dataset
+
 REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO / "serving" / "screen_intent" / "data"
 DATA = DATA_DIR / "screen_intent.jsonl"
@@ -48,8 +50,6 @@ def conversations(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def _load_generator():  # type: ignore[no-untyped-def]
-    from serving.screen_intent.data import build_dataset
-
     return build_dataset
 
 

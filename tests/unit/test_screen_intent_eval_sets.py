@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from serving.screen_intent import evaluate
+from serving.screen_intent.data import build_dataset
 
 DATA_DIR = Path(evaluate.EVAL_DIR).parent
 RULES = {f"yes-{i}" for i in range(1, 5)} | {f"no-{i}" for i in range(1, 13)}
@@ -64,20 +65,13 @@ def test_probes_are_minimal_pairs_with_thirty_per_rule(probes: list[dict]) -> No
 
 
 def _norm(text: str) -> str:
-    return evaluate.normalise(text)
-
-
-def _generator():  # type: ignore[no-untyped-def]
-    from serving.screen_intent.data import build_dataset
-
-    return build_dataset
+    return build_dataset.strict_key(text)
 
 
 def test_the_training_generator_knows_every_evaluation_line() -> None:
     """The generator drops training lines equal to an evaluation line; it reads only their
     hashes, which must match the sets (build_dataset.py --refresh-eval-hashes)."""
-    module = _generator()
-    assert sorted(module.EVAL_HASHES) == module.eval_line_hashes()
+    assert sorted(build_dataset.EVAL_HASHES) == build_dataset.eval_line_hashes()
 
 
 def test_no_evaluation_row_appears_in_the_training_data(

@@ -36,6 +36,7 @@ import random
 import re
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,6 +319,23 @@ def build_lines(slots: dict, styler: Styler, rng: random.Random) -> list[Row]:
 # --------------------------------------------------------------------------------------------
 # Conversations
 # --------------------------------------------------------------------------------------------
+def step_rows(
+    lines: list[tuple[str, str]],
+    kind: str,
+    group: str,
+    skip: Callable[[str], bool] = lambda text: False,
+) -> list[Row]:
+    """One row per step of a conversation ``(text, rule)``: its earlier lines as context, each
+    marked captured where its rule is a yes."""
+    out = []
+    for i, (text, rule) in enumerate(lines):
+        if not skip(text):
+            ctx = [t for t, _ in lines[:i]]
+            cap = [label_of(r) == 1 for _, r in lines[:i]]
+            out.append(Row(ctx, cap, text, rule, kind, group))
+    return out
+
+
 class Conversation:
     """Accumulates the user lines of one conversation and emits one row per line."""
 
@@ -351,12 +369,7 @@ class Conversation:
         return self.lines[-1][1] if self.lines else None
 
     def rows(self) -> list[Row]:
-        out = []
-        for i, (text, rule) in enumerate(self.lines):
-            ctx = [t for t, _ in self.lines[:i]]
-            cap = [label_of(r) == 1 for _, r in self.lines[:i]]
-            out.append(Row(ctx, cap, text, rule, "conversation", self.gid))
-        return out
+        return step_rows(self.lines, "conversation", self.gid)
 
 
 def _weighted(rng: random.Random, table: dict[str, float]) -> str:
@@ -506,12 +519,8 @@ def load_handwritten() -> list[Row]:
                 if label_of(step["rule"]) != int(step["label"]):
                     raise SystemExit(f"{path}:{lineno}: step {i + 1} label disagrees with its rule")
             steps = [(str(step["text"]).strip(), str(step["rule"])) for step in conv["steps"]]
-            for i, (text, rule) in enumerate(steps):
-                if is_reserved(text):  # equal to an evaluation line: context only, no row
-                    continue
-                ctx = [t for t, _ in steps[:i]]
-                cap = [label_of(r) == 1 for _, r in steps[:i]]
-                rows.append(Row(ctx, cap, text, rule, "handwritten", f"hw-{conv['id']}"))
+            # a step equal to an evaluation line stays context, without a row of its own
+            rows.extend(step_rows(steps, "handwritten", f"hw-{conv['id']}", skip=is_reserved))
     return rows
 
 
