@@ -117,6 +117,7 @@ def screen_intent_key(base_model_dir: Path, seed: int = 0) -> dict[str, object]:
             "\n".join(f"{f.name}:{file_sha256(f)}" for f in base_files)
         ),
         "seed": seed,
+        "final": True,
         "precision": training.training_precision(),
     }
 
@@ -149,7 +150,7 @@ def prepare_screen_intent(
             f"{training.DEFAULT_DATA_PATH.name} (a few minutes on 2 cores)",
             flush=True,
         )
-        training.train(staging, base_model_dir=base_model_dir, seed=0)
+        training.train(staging, base_model_dir=base_model_dir, seed=0, final=True)
         _write_manifest(staging, expected)
         try:
             shutil.rmtree(cached, ignore_errors=True)

@@ -314,10 +314,17 @@ def train(
     threshold: float = DEFAULT_THRESHOLD,
     num_threads: int | None = None,
     freeze_layers: int = FREEZE_LAYERS,
+    final: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> TrainingReport:
     """Fine-tune the classifier on the ``train`` split, report on ``dev``, save to
-    ``output_dir`` (model + tokenizer via ``save_pretrained`` and ``training_report.json``)."""
+    ``output_dir`` (model + tokenizer via ``save_pretrained`` and ``training_report.json``).
+
+    ``final``: train on the ``dev`` rows too. Choices (epochs, data, threshold) are made with
+    ``final=False`` on the dev figures; the shipped model then learns from every row, since
+    the dev split holds whole template families that the model would otherwise never see.
+    Its dev figures are on rows it was trained on, so they say nothing of quality (that is
+    ``evaluate.py``'s job, on the independent sets)."""
     started = time.monotonic()
     say = log or (lambda msg: print(f"[screen_intent] {msg}", flush=True))
     import torch
@@ -331,7 +338,10 @@ def train(
 
     examples = load_examples(data_path)
     train_set = [
-        e for e in examples if e.split == "train" for _ in range(REPEAT_KINDS.get(e.kind, 1))
+        e
+        for e in examples
+        if final or e.split == "train"
+        for _ in range(REPEAT_KINDS.get(e.kind, 1))
     ]
     dev = [e for e in examples if e.split != "train"]
     if not train_set:
@@ -343,11 +353,13 @@ def train(
         "train_positive": sum(e.label for e in train_set),
         "dev_positive": sum(e.label for e in dev),
         "multi_turn": sum(1 for e in examples if e.context),
+        "final": final,
         "rules": dict(sorted(Counter(e.rule for e in examples).items())),
     }
     say(
         f"data {data_path.name}: {counts['train']} train ({counts['train_positive']} screen), "
         f"{counts['dev']} dev ({counts['dev_positive']} screen)"
+        + ("; final model: the dev rows are trained on too" if final else "")
     )
 
     _seed_everything(seed)
@@ -503,6 +515,11 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--freeze-layers", type=int, default=FREEZE_LAYERS)
     ap.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    ap.add_argument(
+        "--final",
+        action="store_true",
+        help="train on the dev rows too (the shipped model; its dev figures are then seen rows)",
+    )
     args = ap.parse_args(list(argv) if argv is not None else None)
     report = train(
         args.output_dir,
@@ -513,6 +530,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         num_threads=args.threads,
         freeze_layers=args.freeze_layers,
         learning_rate=args.learning_rate,
+        final=args.final,
     )
     del report
     return 0
