@@ -178,6 +178,8 @@ class TurnMachine:
 
     def _finish(self, state: TurnState, outcome: str) -> list[Effect]:
         """The one place a turn ends: commit the reply, release the session, count it."""
+        if self.finished:  # stopped while its last frame was being sent
+            return []
         self.state, self.outcome = state, outcome
         plan = self.plan
         if plan.turn_id is not None and self.delivered:
@@ -201,7 +203,8 @@ class TurnMachine:
                 yield Observe("tool_decision", tool_s)
                 self.timings["tool_ms"] = round(tool_s * 1000.0, 3)
                 yield from self._send(tool)
-            self.state = TurnState.STREAMING
+            if not self.finished:
+                self.state = TurnState.STREAMING
             if plan.chat:
                 screen = tool is not None and tool.status == "yes"
                 if chat is not None and screen:
@@ -223,12 +226,10 @@ class TurnMachine:
         except Exception as exc:
             error = errors.internal_error(f"{type(exc).__name__}: {exc}")
         else:
-            if not self.finished:
-                yield from self._finish(state, outcome)
+            yield from self._finish(state, outcome)
             return
-        if not self.finished:
-            yield from self._send(error)
-            yield from self._finish(TurnState.FAILED, str(error.error_code))
+        yield from self._send(error)
+        yield from self._finish(TurnState.FAILED, str(error.error_code))
 
     def _send(self, frame: Frame | ProtocolError) -> Script:
         if not self.finished:  # a stopped turn sends nothing more
@@ -302,8 +303,8 @@ class TurnMachine:
     def _token(self, text: str) -> Script:
         if self.finished:
             return
+        self.delivered.append(text)  # handed to the shell: it is the client's now
         yield Send(Token(text))
-        self.delivered.append(text)
         if self._first_token_at is None:
             self._first_token_at = self._clock()
             ttft = self._first_token_at - self.plan.received_at
