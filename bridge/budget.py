@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
-from bridge.protocol.history import (
+from bridge.triton_gateway import TritonGateway
+from common.history import (
     MESSAGE_SEPARATORS,
     TURN_SEPARATOR,
     SessionHistory,
     trim_history_text,
 )
-from bridge.triton_gateway import TritonGateway
 
 
 def surely_fits(text: str, max_tokens: int) -> bool:

@@ -31,9 +31,9 @@ from bridge.metrics import BridgeMetrics
 from bridge.protocol import errors
 from bridge.protocol.auth import api_key_matches, provided_api_key
 from bridge.protocol.config import BridgeConfig
-from bridge.protocol.generation import load_phrase_bias
 from bridge.protocol.sessions import SessionStore
 from bridge.triton_gateway import TritonGateway
+from common.generation import load_phrase_bias
 
 log = logging.getLogger("yap.bridge")
 MAX_FRAME_BYTES = 16 * 2**20  # what uvicorn accepts; the reference has no smaller limit

@@ -44,9 +44,9 @@ from bridge.protocol.effects import (
 )
 from bridge.protocol.errors import ProtocolError
 from bridge.protocol.frames import Frame
-from bridge.protocol.generation import warm_sampling
 from bridge.protocol.turn_machine import TurnMachine
 from bridge.triton_gateway import ChatStream, TritonGateway
+from common.generation import warm_sampling
 
 log = logging.getLogger("yap.bridge.turn")
 _END = object()

@@ -43,12 +43,8 @@ def drive(script: Script, answer: Answer, *, stop_after: int | None = None) -> l
 
 
 def frames(effects: list[Effect]) -> list[dict[str, Any]]:
-    return [
-        json.loads(e.frame.to_json()) for e in effects if isinstance(e, Send)
-    ]
+    return [json.loads(e.frame.to_json()) for e in effects if isinstance(e, Send)]
 
 
 def types(effects: list[Effect]) -> list[str]:
     return [f["type"] for f in frames(effects)]
-
-

@@ -65,12 +65,6 @@ from bridge.protocol.frames import (
     StartAck,
     Warmed,
 )
-from bridge.protocol.history import (
-    HistoryTurn,
-    SessionHistory,
-    build_chat_messages,
-    parse_history_text,
-)
 from bridge.protocol.messages import (
     Cancel,
     ChatPromptUpdate,
@@ -109,6 +103,12 @@ from bridge.protocol.validation import (
     validate_start,
     validate_warm_history,
     validate_warm_persona,
+)
+from common.history import (
+    HistoryTurn,
+    SessionHistory,
+    build_chat_messages,
+    parse_history_text,
 )
 
 

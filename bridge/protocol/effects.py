@@ -17,7 +17,7 @@ from typing import Any, TypeAlias
 
 from bridge.protocol.errors import ProtocolError
 from bridge.protocol.frames import Frame
-from bridge.protocol.history import SessionHistory
+from common.history import SessionHistory
 
 
 class EngineUnavailable(ConnectionError):

@@ -16,11 +16,11 @@ from typing import Protocol
 
 from bridge.protocol.config import BridgeConfig
 from bridge.protocol.frames import format_now
-from bridge.protocol.history import SessionHistory
 from bridge.protocol.personalities import PersonalityTable
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sampling import SamplingOverrides
 from bridge.protocol.screen_context import CaptureMemory
+from common.history import SessionHistory
 
 
 class SessionTurn(Protocol):

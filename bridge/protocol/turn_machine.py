@@ -57,11 +57,11 @@ from bridge.protocol.effects import (
 )
 from bridge.protocol.errors import ProtocolError
 from bridge.protocol.frames import Done, Final, Frame, Token, ToolCall
-from bridge.protocol.generation import chat_sampling
-from bridge.protocol.history import HistoryTurn, build_chat_messages, with_check_screen_prefix
 from bridge.protocol.phrases import match_phrase, toolcall_from_text
 from bridge.protocol.sampling import SamplingOverrides
 from bridge.protocol.sessions import Session
+from common.generation import chat_sampling
+from common.history import HistoryTurn, build_chat_messages, with_check_screen_prefix
 
 TAKE_SCREENSHOT = '[{"name": "take_screenshot"}]'
 NO_TOOL = "[]"

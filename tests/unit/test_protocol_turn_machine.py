@@ -25,10 +25,10 @@ from bridge.protocol.effects import (
     TurnFinished,
 )
 from bridge.protocol.errors import ProtocolError
-from bridge.protocol.history import SessionHistory
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sessions import Session
 from bridge.protocol.turn_machine import TurnMachine, TurnPlan, TurnRules, TurnState
+from common.history import SessionHistory
 from tests.machine_driver import Answer, Clock, drive, frames, types
 
 RULES = TurnRules(gen_timeout_s=60.0, tool_timeout_s=2.0)
