@@ -45,6 +45,7 @@ RUN pip install --no-cache-dir "vllm==${VLLM_VERSION}" \
     && pip install --no-cache-dir --no-deps "llmcompressor==${LLMCOMPRESSOR_VERSION}" \
     && (pip uninstall -y torchvision torchaudio torchcodec || true)
 COPY pyproject.toml README.md ./
+COPY common common
 COPY bridge bridge
 COPY serving serving
 COPY quantize quantize
@@ -65,6 +66,7 @@ COPY requirements/lock.txt requirements/lock.txt
 RUN pip install --no-cache-dir --no-deps --extra-index-url https://download.pytorch.org/whl/cpu \
       -r requirements/lock.txt
 COPY pyproject.toml README.md ./
+COPY common common
 COPY bridge bridge
 COPY serving serving
 COPY quantize quantize

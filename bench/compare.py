@@ -29,7 +29,7 @@ from typing import Any
 
 from bench.loadgen import PERSONA, UTTERANCES, percentile
 from bench.machine import describe, machine_facts
-from serving import paths
+from common import paths
 
 RESULTS_DIR = paths.REPO_ROOT / "bench" / "results"
 MAX_TOKENS = 24

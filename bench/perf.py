@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.loadgen import PERSONA, percentile
 from bench.machine import describe, machine_facts
-from serving import paths
+from common import paths
 from serving.triton_server import DEPLOY_MODES, TritonServer, launch_env
 
 PERF_ANALYZER = Path(sys.executable).parent / "perf_analyzer"

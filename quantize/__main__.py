@@ -10,12 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from common import paths
 from quantize import calibration
 from quantize.cache import ensure_export
 from quantize.export import ExportError, ExportOptions, export
 from quantize.hub import HubError, check_ready, push_export
 from quantize.schemes import ALIASES, DEFAULT_GROUP_SIZE, SCHEMES, SchemeError
-from serving import paths
 
 
 def build_parser() -> argparse.ArgumentParser:

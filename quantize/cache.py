@@ -22,10 +22,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from common import paths
 from quantize import calibration, checkpoint, hardware, metadata
 from quantize.export import Announce, ExportError, ExportOptions, export
 from quantize.schemes import Scheme, get_scheme, scheme_for_bits
-from serving import paths
 
 QUANTIZED_DIR = paths.STATE_DIR / "quantized"
 HASH_MEMO_NAME = ".source-hashes.json"

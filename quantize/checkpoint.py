@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from common.digest import file_sha256
 from quantize import detect
-from serving.digest import file_sha256
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth")
 # Files that define the model's numbers; tokenizer and template files do not change the weights.

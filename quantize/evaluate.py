@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import paths
 from quantize import calibration, checkpoint, metadata
 from quantize.cache import QUANTIZED_DIR, ensure_export
 from quantize.export import ExportError
 from quantize.schemes import SCHEMES
-from serving import paths
 
 DEFAULT_SCHEMES = ("int8-w8a8", "fp8-dynamic", "gptq-w4a16", "awq-w4a16")
 DEFAULT_DECODE_TOKENS = 128

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from serving import paths
+from common import paths
 
 README = paths.REPO_ROOT / "README.md"
 

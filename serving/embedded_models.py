@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from serving import paths
-from serving.digest import file_sha256, sha256_text
+from common import paths
+from common.digest import file_sha256, sha256_text
 
 MANIFEST = "yap-manifest.json"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -17,9 +17,9 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from serving import paths
+from common import paths
 
-PROJECT = ("bridge", "serving", "quantize")
+PROJECT = ("common", "bridge", "serving", "quantize")
 ENTRY_POINTS = ("bridge.__main__", "serving.stack", "serving.chat.reaper")
 # Provided by Triton's Python stub at run time, not importable in a plain interpreter.
 STUB_ONLY = {"triton_python_backend_utils"}

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from serving import paths
+from common import paths
 from serving.settings import Setting, SettingsError, resolve
 
 _PARAMETER = re.compile(

@@ -150,7 +150,7 @@ def config_parameters(model_config: Mapping[str, Any]) -> dict[str, str]:
 
 def markdown_table(table: Sequence[Setting]) -> str:
     """README table of a model's settings (generated, so it cannot drift)."""
-    from serving.paths import REPO_ROOT
+    from common.paths import REPO_ROOT
 
     rows = ["| env var | config parameter | default | meaning |", "|---|---|---|---|"]
     for setting in table:

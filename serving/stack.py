@@ -39,7 +39,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serving import paths, preflight
+from common import paths
+from serving import preflight
 from serving.settings import Setting, parse_bool, parse_float, parse_int, parse_text, resolve
 from serving.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
 

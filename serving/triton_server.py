@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from serving import paths
+from common import paths
 
 DIST_DIR = paths.STATE_DIR / "tritonserver"
 STUB_NAME = "triton_python_backend_stub"

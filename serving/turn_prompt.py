@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bridge.protocol.generation import DEFAULT_PHRASE_BIAS, chat_sampling
-from bridge.protocol.history import HistoryTurn, build_chat_messages, parse_history_text
+from common.generation import DEFAULT_PHRASE_BIAS, chat_sampling
+from common.history import HistoryTurn, build_chat_messages, parse_history_text
 
 DEFAULT_SAMPLING: dict[str, Any] = {
     "temperature": 0.8,

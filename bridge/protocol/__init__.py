@@ -3,6 +3,9 @@
 A "§N" here and elsewhere in the code is a section of ``docs/protocol.md``, the wire protocol
 this project implements.
 
+The pieces the Triton side needs too (``generation``, ``history``) live in the top-level
+package ``common``, which the bridge and ``serving`` both import.
+
 Nothing in this package touches a socket, an event loop, Triton or a tokenizer. Each module
 has one job; callers import from the module that owns a name:
 
@@ -15,9 +18,11 @@ has one job; callers import from the module that owns a name:
 * ``sampling``      -- per-turn sampling overrides (``start.sampling``).
 * ``personalities`` -- the ``personalities`` table and its validation.
 * ``ratelimit``     -- the sliding-window rate limiter.
-* ``history``       -- the session history model, its text format and the chat message list.
 * ``phrases``       -- the tool phrase filter and the ``toolcall`` frame mapping.
 * ``cleaner``       -- the chat output sanitiser, whole-text and streaming.
 * ``auth``          -- API key extraction and constant-time comparison.
-* ``generation``    -- stop strings, priorities and phrase bias of chat requests (§11.3).
+* ``sessions``      -- ``Session`` and ``SessionStore``: per-session state and its lifetime (§8).
+* ``effects``       -- what the machines ask their shell to do (frames, budgets, turns, ...).
+* ``turn_machine``  -- the rules of one turn: tool first, cleaned stream, stop, reply (§7).
+* ``connection_machine`` -- what each message does in each state of a connection (§4.2).
 """

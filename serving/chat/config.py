@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import paths
 from quantize import detect, hardware
-from serving import paths
 from serving.settings import (
     Setting,
     SettingsError,

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common import paths
 from quantize.hardware import cpu_flags, has_fast_bf16_cpu
-from serving import paths
 from serving.screen_intent.features import (
     CONTEXT_MAX_LINES,
     ContextLine,

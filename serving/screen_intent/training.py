@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from serving.digest import file_sha256
+from common.digest import file_sha256
 from serving.screen_intent.features import context_lines, encode_pairs, model_input
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

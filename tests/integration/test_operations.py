@@ -33,7 +33,7 @@ import psutil
 import pytest
 
 from bridge.client import YapClient
-from serving import paths
+from common import paths
 from serving.triton_server import free_port
 
 from .helpers import wait_for

@@ -6,7 +6,7 @@ import json
 import re
 
 from bridge.metrics import BridgeMetrics
-from serving import paths
+from common import paths
 from serving.chat.metrics import SPECS
 
 DASHBOARD = paths.REPO_ROOT / "docker" / "grafana" / "yap-dashboard.json"

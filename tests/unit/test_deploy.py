@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from bridge.protocol.config import BridgeConfig
-from serving import importcheck, paths
+from common import paths
+from serving import importcheck
 from serving.stack import SUPERVISOR_SETTINGS
 
 ROOT = paths.REPO_ROOT

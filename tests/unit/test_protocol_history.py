@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridge.protocol.history import (
+from common.history import (
     ChatMessage,
     HistoryTurn,
     SessionHistory,

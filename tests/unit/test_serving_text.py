@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from serving import paths
+from common import paths
 from serving.chat.prompt import PromptBuilder, chatml
 from serving.chat.request import parse_request
 from serving.token_budget import TokenBudget
