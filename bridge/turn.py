@@ -271,6 +271,8 @@ class Turn:
                         "model_ttft_ms",
                         "num_input_tokens",
                         "num_cached_tokens",
+                        "num_output_tokens",
+                        "finish_reason",
                         "timeline",
                     ):
                         if delta.stats and key in delta.stats:
