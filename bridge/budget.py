@@ -10,7 +10,7 @@ repeat across turns, so their counts are cached.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bridge.protocol.history import (
     MESSAGE_SEPARATORS,
@@ -74,6 +74,22 @@ class TokenBudgets:
         suffixes = [TURN_SEPARATOR.join(t.render() for t in turns[i:]) for i in range(len(turns))]
         counts = await self.counts(suffixes)
         return history.trimmed(lambda text: counts.get(text, 0), max_tokens)
+
+    async def trim_histories(
+        self, histories: Sequence[SessionHistory], max_tokens: int
+    ) -> tuple[SessionHistory, ...]:
+        """``trim_history`` of each history, with one tokenizer round trip for all of them."""
+        need = [h for h in histories if not surely_fits(h.render(), max_tokens)]
+        suffixes = [
+            TURN_SEPARATOR.join(t.render() for t in h.turns[i:])
+            for h in need
+            for i in range(len(h.turns))
+        ]
+        counts = await self.counts(suffixes) if suffixes else {}
+        return tuple(
+            h.trimmed(lambda text: counts.get(text, 0), max_tokens) if h in need else h
+            for h in histories
+        )
 
     async def trim_text(self, text: str, max_tokens: int) -> str:
         """The "preserve messages" trimmer of §8.4 (warm_history, chat_prompt re-trim)."""

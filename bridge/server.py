@@ -35,7 +35,7 @@ from bridge.protocol import errors
 from bridge.protocol.auth import api_key_matches, provided_api_key
 from bridge.protocol.config import BridgeConfig
 from bridge.protocol.generation import load_phrase_bias
-from bridge.session import SessionStore
+from bridge.protocol.sessions import SessionStore
 from bridge.triton_gateway import TritonGateway
 
 log = logging.getLogger("yap.bridge")
@@ -84,7 +84,6 @@ class BridgeApp:
         self.budgets = TokenBudgets(self.gateway)
         self.metrics = BridgeMetrics()
         self.phrase_bias = load_phrase_bias(config.chat_logit_bias_file)
-        self.speculative = config.concurrent_model_call
         self.capacity = Capacity(config.max_concurrent_connections)
         self._admissions: weakref.WeakKeyDictionary[Any, Admission] = weakref.WeakKeyDictionary()
         self._health: tuple[float, int, dict[str, Any]] = (0.0, 0, {})
@@ -180,7 +179,16 @@ class BridgeApp:
             await self._refuse(websocket, refusal)
             return
         self.metrics.active_connections.inc()
-        connection = Connection(self, websocket, peer)
+        connection = Connection(
+            websocket,
+            peer,
+            config=self.config,
+            sessions=self.sessions,
+            gateway=self.gateway,
+            budgets=self.budgets,
+            metrics=self.metrics,
+            phrase_bias=self.phrase_bias,
+        )
         self.connections.add(connection)
         try:
             await connection.run()

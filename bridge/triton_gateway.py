@@ -15,10 +15,11 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from bridge.protocol.effects import ChatDelta, EngineRequestError, EngineUnavailable
 
 log = logging.getLogger("yap.bridge.triton")
 DEFAULT_CHAT_MODEL = "chat"
@@ -27,11 +28,11 @@ DEFAULT_INTENT_MODEL = "screen_intent"
 DEFAULT_TOKENIZER_MODEL = "tokenizer"
 
 
-class TritonUnavailable(ConnectionError):
+class TritonUnavailable(EngineUnavailable):
     """Triton (or the model) cannot be reached right now."""
 
 
-class TritonRequestError(RuntimeError):
+class TritonRequestError(EngineRequestError):
     """Triton answered with an error for this request."""
 
 
@@ -100,13 +101,6 @@ def _typed_input(name: str, array: np.ndarray, datatype: str) -> Any:
     tensor = InferInput(name, list(array.shape), datatype)
     tensor.set_data_from_numpy(array)
     return tensor
-
-
-@dataclass(frozen=True)
-class ChatDelta:
-    text: str
-    final: bool
-    stats: dict[str, Any] | None = None
 
 
 class ChatStream:

@@ -1,13 +1,11 @@
-"""One turn of a session: tool decision first, then the cleaned chat stream (§7).
+"""The asyncio shell of the machines: carries out their effects against Triton (§7, §16).
 
-A ``Turn`` runs as its own asyncio task so that the connection keeps reading (ping, cancel,
-barge-in) while it streams. ``TurnHandle.abort()`` stops it at once: the gRPC chat stream is
-cancelled (Triton cancels the request, the chat model aborts it in the engine), the classifier
-call is cancelled with the task, and nothing more is sent for the turn.
-
-With ``CONCURRENT_MODEL_CALL`` the chat stream starts speculatively while the classifier runs;
-its deltas wait in a buffer until the ``toolcall`` frame is out, and when the answer is "yes"
-the stream is dropped and restarted with the check-screen prefix.
+``EffectRunner.drive(script)`` runs one script of ``bridge.protocol.effects`` to its end:
+frames go to the front door's ``send``, token budgets to ``TokenBudgets``, classifier and chat
+calls to the gateway, and a failure of any call is thrown back into the script, which decides
+what the client sees. ``RunTurn`` starts a ``TurnMachine`` as its own task; ``AbortTurn`` stops
+that task, its classifier call and its chat streams at once (the gRPC stream is cancelled and
+the chat model told to abort the request by id). No protocol rule lives here.
 """
 
 from __future__ import annotations
@@ -15,75 +13,49 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from bridge.budget import TokenBudgets
 from bridge.metrics import BridgeMetrics
-from bridge.protocol import errors
-from bridge.protocol.cleaner import output_stream
-from bridge.protocol.config import BridgeConfig
-from bridge.protocol.errors import ProtocolError
-from bridge.protocol.frames import Done, Final, Frame, Token, ToolCall
-from bridge.protocol.history import build_chat_messages, with_check_screen_prefix
-from bridge.protocol.phrases import match_phrase, toolcall_from_text
-from bridge.session import Session
-from bridge.triton_gateway import (
+from bridge.protocol.effects import (
+    AbortTurn,
     ChatDelta,
-    ChatStream,
-    TritonGateway,
-    TritonRequestError,
-    TritonUnavailable,
+    Classify,
+    Close,
+    CloseChat,
+    Count,
+    Effect,
+    EngineRequestError,
+    EngineUnavailable,
+    ExceedsTokens,
+    HeadTokens,
+    InBackground,
+    NextDelta,
+    Observe,
+    OpenChat,
+    RunTurn,
+    Script,
+    Send,
+    TrimHistories,
+    TrimText,
+    TurnFinished,
+    Warm,
 )
+from bridge.protocol.errors import ProtocolError
+from bridge.protocol.frames import Frame
+from bridge.protocol.generation import warm_sampling
+from bridge.protocol.turn_machine import TurnMachine
+from bridge.triton_gateway import ChatStream, TritonGateway
 
 log = logging.getLogger("yap.bridge.turn")
-TAKE_SCREENSHOT = '[{"name": "take_screenshot"}]'
-NO_TOOL = "[]"
 _END = object()
 
-Emit = Callable[[Frame | ProtocolError], Awaitable[None]]
+SendFrame = Callable[[Frame | ProtocolError], Awaitable[None]]
+CloseSocket = Callable[[int, str], Awaitable[None]]
 
 
-@dataclass
-class TurnPlan:
-    """Everything a turn needs, fixed when it starts."""
-
-    label: str  # "start" or "followup" (logs and metrics)
-    session: Session
-    utterance: str  # the user text as the model sees it (before any check-screen prefix)
-    turn_id: int | None  # the history turn that receives the reply
-    prompt_turns: tuple[Any, ...]  # history before this turn (for the chat prompt)
-    earlier_user_lines: list[dict[str, Any]]  # the classifier's context (router_context)
-    sampling: dict[str, Any]
-    sanitize: bool
-    decide_tool: bool
-    chat: bool
-    check_screen_prefix: str
-    include_timings: bool = False  # extension: done.timings for benchmarks
-    received_at: float = field(default_factory=time.monotonic)
-
-
-class TurnHandle:
-    """The running turn of a session; ``abort`` stops all of its work at once."""
-
-    def __init__(self) -> None:
-        self.task: asyncio.Task[None] | None = None
-        self.streams: list[ChatStream] = []
-        self.aborted = False
-        self.finished = False
-        self.delivered: list[str] = []
-
-    def abort(self) -> None:
-        self.aborted = True
-        for stream in self.streams:
-            stream.cancel()
-        if self.task is not None and not self.task.done():
-            self.task.cancel()
-
-
-class _ChatFeed:
+class ChatFeed:
     """Reads one chat stream into a queue, so a speculative stream can run ahead."""
 
     def __init__(self, stream: ChatStream) -> None:
@@ -116,198 +88,153 @@ class _ChatFeed:
         self.task.cancel()
 
 
-class Turn:
+class TurnWork:
+    """The running task of one turn and its chat streams; ``abort`` stops all at once."""
+
+    def __init__(self) -> None:
+        self.task: asyncio.Task[None] | None = None
+        self.feeds: list[ChatFeed] = []
+
+    def abort(self) -> None:
+        for feed in self.feeds:
+            feed.close()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+class EffectRunner:
+    """Carries out the effects of one front door's machines (one per connection)."""
+
     def __init__(
         self,
-        plan: TurnPlan,
-        handle: TurnHandle,
         *,
-        config: BridgeConfig,
         gateway: TritonGateway,
-        emit: Emit,
+        budgets: TokenBudgets,
         metrics: BridgeMetrics,
-        phrase_bias: dict[str, float],
-        speculative: bool,
+        send: SendFrame,
+        close: CloseSocket,
+        background: Callable[[Script], None],
+        context: str = "",
     ) -> None:
-        self.plan = plan
-        self.handle = handle
-        self.config = config
         self.gateway = gateway
-        self._emit = emit
+        self.budgets = budgets
         self.metrics = metrics
-        self.phrase_bias = phrase_bias
-        self.speculative = speculative
-        self.first_token_at: float | None = None
-        # Wall-clock marks (comparable with the chat model's) for benchmarks' breakdowns.
-        self.timings: dict[str, Any] = {
-            "received_wall": time.time() - (time.monotonic() - plan.received_at)
-        }
+        self.send = send
+        self.close = close
+        self.background = background
+        self.context = context  # for logs: the peer
 
-    async def send(self, frame: Frame | ProtocolError) -> None:
-        if not self.handle.aborted:
-            await self._emit(frame)
-
-    async def run(self) -> None:
-        plan = self.plan
-        outcome = "ok"
-        feed: _ChatFeed | None = None
+    async def drive(self, script: Script, work: TurnWork | None = None) -> None:
+        """Run ``script`` to its end, answering each effect (failures are thrown into it)."""
+        answer: Any = None
+        error: Exception | None = None
         try:
-            if plan.chat and plan.decide_tool and self.speculative:
-                feed = self._start_chat(with_prefix=False)
-            tool: ToolCall | None = None
-            if plan.decide_tool:
-                tool = await self._decide_tool()
-                tool_s = time.monotonic() - plan.received_at
-                self.metrics.tool_decision.observe(tool_s)
-                self.timings["tool_ms"] = round(tool_s * 1000.0, 3)
-                await self.send(tool)
-            if plan.chat:
-                screen = tool is not None and tool.status == "yes"
-                if feed is not None and screen:
-                    feed.close()  # the model must see the check-screen prefix: start over
-                    feed = None
-                if feed is None:
-                    feed = self._start_chat(with_prefix=screen)
-                await self._stream(feed)
-            else:
-                await self.send(Final(""))
-                await self.send(Done(self.timings if plan.include_timings else None))
-        except asyncio.CancelledError:
-            outcome = "cancelled"
-            raise
-        except TritonUnavailable as exc:
-            outcome = "engine_unavailable"
-            await self.send(errors.engine_unavailable(str(exc)))
-        except TritonRequestError as exc:
-            outcome = "internal_error"
-            await self.send(errors.internal_error(f"chat engine error: {exc}"))
-        except TimeoutError:
-            outcome = "generation_timeout"
-            await self.send(errors.generation_timeout(self.config.gen_timeout_s))
-        except Exception as exc:
-            outcome = "internal_error"
-            log.exception("turn failed session=%s", plan.session.session_id)
-            await self.send(errors.internal_error(f"{type(exc).__name__}: {exc}"))
-        finally:
-            if feed is not None:
-                feed.close()
-            self._record_history()
-            log.info(
-                "turn session=%s turn=%s kind=%s outcome=%s tool_ms=%s ttft_ms=%s chars=%d",
-                plan.session.session_id,
-                plan.turn_id,
-                plan.label,
-                outcome,
-                self.timings.get("tool_ms"),
-                self.timings.get("bridge_ttft_ms"),
-                sum(len(piece) for piece in self.handle.delivered),
-            )
-            self.handle.finished = True
-            if plan.session.turn is self.handle:
-                plan.session.turn = None
-            self.metrics.turns.labels(kind=plan.label, outcome=outcome).inc()
-
-    async def _decide_tool(self) -> ToolCall:
-        plan = self.plan
-        text = match_phrase(plan.utterance, plan.session.personalities)
-        if text is None:
-            if not plan.utterance.strip():
-                text = NO_TOOL
-            else:
-                try:
-                    async with asyncio.timeout(self.config.tool_timeout_s):
-                        _, yes = await self.gateway.classify(
-                            plan.utterance, plan.earlier_user_lines
-                        )
-                    text = TAKE_SCREENSHOT if yes else NO_TOOL
-                except TimeoutError:
-                    self.metrics.tool_timeouts.inc()
-                    text = NO_TOOL  # §7.1: a slow classifier means "no", not a failed turn
-        if text == TAKE_SCREENSHOT:
-            plan.session.captures.remember(plan.utterance)
-        return toolcall_from_text(text)
-
-    def _start_chat(self, *, with_prefix: bool) -> _ChatFeed:
-        plan = self.plan
-        user_text = plan.utterance
-        if with_prefix:
-            user_text = with_check_screen_prefix(plan.utterance, plan.check_screen_prefix)
-        messages = build_chat_messages(plan.session.chat_prompt, plan.prompt_turns, user_text)
-        stream = self.gateway.chat_stream(
-            [m.to_dict() for m in messages],
-            plan.sampling,
-            request_id=f"{plan.session.session_id}:{plan.turn_id}:{uuid.uuid4().hex[:12]}",
-            want_stats=True,
-        )
-        self.handle.streams.append(stream)
-        self.timings["chat_started_ms"] = round((time.monotonic() - plan.received_at) * 1000.0, 3)
-        return _ChatFeed(stream)
-
-    async def _stream(self, feed: _ChatFeed) -> None:
-        output = output_stream(self.plan.sanitize)
-        flush_s = self.config.stream_flush_ms / 1000.0
-        pending = ""
-        last_flush = time.monotonic()
-        async with asyncio.timeout(self.config.gen_timeout_s):
             while True:
-                delta = await feed.next()
-                if delta is None:
-                    raise TritonUnavailable("the chat stream ended early (Triton went away)")
-                piece = output.feed(delta.text)
-                if delta.final:
-                    piece += output.finish()
-                if piece:
-                    if flush_s > 0:
-                        pending += piece
-                        now = time.monotonic()
-                        if now - last_flush >= flush_s:
-                            await self._token(pending)
-                            pending, last_flush = "", now
-                    else:
-                        await self._token(piece)
-                if delta.final:
-                    for key in (
-                        "engine_ttft_ms",
-                        "model_ttft_ms",
-                        "num_input_tokens",
-                        "num_cached_tokens",
-                        "num_output_tokens",
-                        "finish_reason",
-                        "timeline",
-                    ):
-                        if delta.stats and key in delta.stats:
-                            self.timings[key] = delta.stats[key]
-                    break
-        if pending:
-            await self._token(pending)
-        await self.send(Final("".join(self.handle.delivered)))
-        await self.send(Done(self.timings if self.plan.include_timings else None))
+                try:
+                    effect = script.throw(error) if error is not None else script.send(answer)
+                except StopIteration:
+                    return
+                answer, error = None, None
+                try:
+                    answer = await self.perform(effect, work)
+                except (EngineUnavailable, EngineRequestError, TimeoutError) as exc:
+                    error = exc
+                except Exception as exc:
+                    log.exception("%s failed peer=%s", type(effect).__name__, self.context)
+                    error = exc
+        finally:
+            script.close()
 
-    async def _token(self, text: str) -> None:
-        if self.handle.aborted:
-            return
-        await self.send(Token(text))
-        self.handle.delivered.append(text)
-        if self.first_token_at is None:
-            self.first_token_at = time.monotonic()
-            ttft = self.first_token_at - self.plan.received_at
-            self.metrics.chat_ttft.observe(ttft)
-            self.timings["bridge_ttft_ms"] = round(ttft * 1000.0, 3)
-            self.timings["first_token_sent_wall"] = time.time()
+    async def perform(self, effect: Effect, work: TurnWork | None = None) -> Any:
+        if isinstance(effect, Send):
+            await self.send(effect.frame)
+        elif isinstance(effect, NextDelta):
+            async with asyncio.timeout(effect.timeout_s):
+                return await effect.chat.next()
+        elif isinstance(effect, Close):
+            await self.close(effect.code, effect.reason)
+        elif isinstance(effect, Count):
+            metric = getattr(self.metrics, effect.metric)
+            (metric.labels(**effect.labels) if effect.labels else metric).inc()
+        elif isinstance(effect, Observe):
+            getattr(self.metrics, effect.metric).observe(effect.seconds)
+        elif isinstance(effect, RunTurn):
+            self._start_turn(effect.turn)
+        elif isinstance(effect, AbortTurn):
+            if isinstance(effect.turn.work, TurnWork):
+                effect.turn.work.abort()
+        elif isinstance(effect, TurnFinished):
+            self._finished(effect.turn, effect.outcome)
+        elif isinstance(effect, InBackground):
+            self.background(effect.script)
+        elif isinstance(effect, ExceedsTokens):
+            return await self.budgets.exceeds(effect.text, effect.max_tokens)
+        elif isinstance(effect, HeadTokens):
+            return await self.budgets.head(effect.text, effect.max_tokens)
+        elif isinstance(effect, TrimHistories):
+            return await self.budgets.trim_histories(effect.histories, effect.max_tokens)
+        elif isinstance(effect, TrimText):
+            return await self.budgets.trim_text(effect.text, effect.max_tokens)
+        elif isinstance(effect, Classify):
+            async with asyncio.timeout(effect.timeout_s):
+                _, yes = await self.gateway.classify(effect.utterance, effect.context)
+            return yes
+        elif isinstance(effect, OpenChat):
+            stream = self.gateway.chat_stream(
+                list(effect.messages),
+                effect.sampling,
+                request_id=effect.request_id,
+                want_stats=True,
+            )
+            feed = ChatFeed(stream)
+            if work is not None:
+                work.feeds.append(feed)
+            return feed
+        elif isinstance(effect, CloseChat):
+            effect.chat.close()
+        elif isinstance(effect, Warm):
+            await self._warm(effect)
+        else:
+            raise TypeError(f"unknown effect {effect!r}")
+        return None
 
-    def _record_history(self) -> None:
-        """Fill the reply into the turn: the whole text, or what was delivered before a stop."""
-        plan = self.plan
-        if plan.turn_id is not None and self.handle.delivered:
-            text = "".join(self.handle.delivered)
-            plan.session.history = plan.session.history.with_assistant_text(plan.turn_id, text)
+    async def _warm(self, effect: Warm) -> None:
+        """One greedy token at warm priority: fills the prefix cache, nothing else."""
+        stream = self.gateway.chat_stream(list(effect.messages), warm_sampling())
+        try:
+            async with asyncio.timeout(effect.timeout_s):
+                async for delta in stream:
+                    if delta.final:
+                        break
+        finally:
+            stream.cancel()
 
+    def _start_turn(self, turn: TurnMachine) -> None:
+        work = TurnWork()
+        turn.work = work
+        work.task = asyncio.get_running_loop().create_task(self._run_turn(turn, work))
+        work.task.add_done_callback(_consume_result)
 
-def start_turn(turn: Turn) -> TurnHandle:
-    handle = turn.handle
-    handle.task = asyncio.get_running_loop().create_task(turn.run())
-    handle.task.add_done_callback(_consume_result)
-    return handle
+    async def _run_turn(self, turn: TurnMachine, work: TurnWork) -> None:
+        try:
+            await self.drive(turn.run(), work)
+        finally:
+            for feed in work.feeds:
+                feed.close()
+
+    def _finished(self, turn: TurnMachine, outcome: str) -> None:
+        plan = turn.plan
+        log.info(
+            "turn session=%s turn=%s kind=%s outcome=%s tool_ms=%s ttft_ms=%s chars=%d",
+            plan.session.session_id,
+            plan.turn_id,
+            plan.label,
+            outcome,
+            turn.timings.get("tool_ms"),
+            turn.timings.get("bridge_ttft_ms"),
+            sum(len(piece) for piece in turn.delivered),
+        )
+        self.metrics.turns.labels(kind=plan.label, outcome=outcome).inc()
 
 
 def _consume_result(task: asyncio.Task[None]) -> None:

@@ -245,26 +245,3 @@ def parse_completion_request(
         tools=tuple(name for name in offered if name in YAP_TOOLS),
         user=user,
     )
-
-
-def chat_sampling_values(request: CompletionRequest, config: BridgeConfig) -> dict[str, Any]:
-    """The §14 sampling values of the turn: server defaults, then the request's overrides."""
-    values: dict[str, Any] = {
-        key: config.sampling_default(key)
-        for key in (
-            "temperature",
-            "top_p",
-            "top_k",
-            "min_p",
-            "repetition_penalty",
-            "presence_penalty",
-            "frequency_penalty",
-        )
-    }
-    if request.sampling is not None:
-        values.update(request.sampling.sampling_parameters())
-    if request.seed is not None:
-        values["seed"] = request.seed
-    if request.logit_bias:
-        values["logit_bias"] = {str(k): v for k, v in request.logit_bias.items()}
-    return values

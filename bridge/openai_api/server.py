@@ -21,7 +21,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -39,11 +39,14 @@ from bridge.openai_api.responses import (
     tool_calls_from_raw,
     usage,
 )
-from bridge.openai_api.turns import OpenAITurn
+from bridge.openai_api.turns import OpenAITurnScript
 from bridge.protocol.auth import api_key_matches, provided_api_key
+from bridge.protocol.effects import EngineRequestError, EngineUnavailable, Script
 from bridge.protocol.errors import ErrorCode, ProtocolError
-from bridge.protocol.frames import Done, Token, ToolCall
+from bridge.protocol.frames import Done, Frame, Token, ToolCall
 from bridge.protocol.ratelimit import SlidingWindowLimiter
+from bridge.protocol.turn_machine import failure_frame
+from bridge.turn import EffectRunner
 
 if TYPE_CHECKING:
     from bridge.server import BridgeApp
@@ -64,11 +67,65 @@ def error_response(error: OpenAIError) -> web.Response:
 
 def turn_error(error: ProtocolError, gen_timeout_s: float) -> OpenAIError:
     """A turn's ``error`` frame as an OpenAI error (its message is already fit for a client)."""
+    if error.error_code == ErrorCode.CHAT_PROMPT_TOO_LONG:
+        return errors.invalid(
+            f"{error.message} (the system and developer messages together)",
+            param="messages",
+            code=str(error.error_code),
+        )
     if error.error_code == ErrorCode.ENGINE_UNAVAILABLE:
         return errors.engine_unavailable(error.message)
     if error.error_code == ErrorCode.GENERATION_TIMEOUT:
         return errors.generation_timeout(gen_timeout_s)
     return errors.internal(error.message)
+
+
+class OpenAITurn:
+    """The shell of one ``OpenAITurnScript``: carries out its effects, queues its frames."""
+
+    def __init__(self, app: BridgeApp, request: CompletionRequest, request_id: str) -> None:
+        self.rules = OpenAITurnScript(
+            request, app.config, phrase_bias=app.phrase_bias, request_id=request_id
+        )
+        self._frames: asyncio.Queue[Frame | ProtocolError] = asyncio.Queue()
+        self.runner = EffectRunner(
+            gateway=app.gateway,
+            budgets=app.budgets,
+            metrics=app.metrics,
+            send=self._queue,
+            close=self._no_socket,
+            background=self._no_background,
+            context=f"openai:{request_id}",
+        )
+
+    async def _queue(self, frame: Frame | ProtocolError) -> None:
+        self._frames.put_nowait(frame)
+
+    async def _no_socket(self, code: int, reason: str) -> None:
+        return None  # an HTTP turn has no socket to close
+
+    def _no_background(self, script: Script) -> None:
+        raise RuntimeError("an OpenAI turn runs no background work")
+
+    async def start(self) -> None:
+        """Budgets (Triton counts), then the turn runs as its own task."""
+        try:
+            await self.runner.drive(self.rules.script())
+        except (EngineUnavailable, EngineRequestError) as exc:
+            await self._queue(failure_frame(exc))
+
+    async def outputs(self) -> AsyncIterator[Frame | ProtocolError]:
+        """The turn's frames up to its ``done`` or its error."""
+        while True:
+            frame = await self._frames.get()
+            yield frame
+            if isinstance(frame, Done | ProtocolError):
+                return
+
+    async def abort(self) -> None:
+        """A no-op once the turn is over; else it stops now, the engine request included."""
+        for effect in self.rules.stop():
+            await self.runner.perform(effect)
 
 
 class _Reply:
@@ -133,7 +190,7 @@ class OpenAIFrontDoor:
             await asyncio.sleep(0.05)
         left = len(self.active)
         for turn in list(self.active):
-            turn.abort()
+            await turn.abort()
         return left
 
     async def stop(self) -> None:
@@ -215,15 +272,12 @@ class OpenAIFrontDoor:
         self.active.add(turn)
         self.app.metrics.active_connections.inc()
         try:
-            problem = await turn.prepare()
-            if problem is not None:
-                return error_response(problem)
-            turn.start()
+            await turn.start()
             if parsed.stream:
                 return await self._stream(request, turn, parsed)
             return await self._whole(turn, parsed)
         finally:
-            turn.abort()  # a no-op after done; on a disconnect it stops the engine request
+            await turn.abort()  # a no-op after done; on a disconnect it stops the engine request
             self.active.discard(turn)
             self.app.metrics.active_connections.dec()
             await capacity.release()

@@ -20,4 +20,8 @@ has one job; callers import from the module that owns a name:
 * ``cleaner``       -- the chat output sanitiser, whole-text and streaming.
 * ``auth``          -- API key extraction and constant-time comparison.
 * ``generation``    -- stop strings, priorities and phrase bias of chat requests (§11.3).
+* ``sessions``      -- ``Session`` and ``SessionStore``: per-session state and its lifetime (§8).
+* ``effects``       -- what the machines ask their shell to do (frames, budgets, turns, ...).
+* ``turn_machine``  -- the rules of one turn: tool first, cleaned stream, stop, reply (§7).
+* ``connection_machine`` -- what each message does in each state of a connection (§4.2).
 """

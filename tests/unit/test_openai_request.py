@@ -9,11 +9,8 @@ import pytest
 
 from bridge.openai_api.conversation import Conversation, read_conversation
 from bridge.openai_api.errors import OpenAIError
-from bridge.openai_api.request import (
-    CompletionRequest,
-    chat_sampling_values,
-    parse_completion_request,
-)
+from bridge.openai_api.request import CompletionRequest, parse_completion_request
+from bridge.openai_api.turns import engine_sampling
 from bridge.protocol.config import BridgeConfig
 
 CONFIG = BridgeConfig.from_env({"TEXT_API_KEY": "k", "MAX_CONCURRENT_CONNECTIONS": "4"})
@@ -95,17 +92,21 @@ def test_sampling_uses_the_yap_ranges() -> None:
 def test_extra_body_keys_reach_the_turn() -> None:
     request = ok(top_k=10, min_p=0.05, repetition_penalty=1.1, sanitize_output=False)
     assert request.sampling is not None and not request.sanitize_output
-    values = chat_sampling_values(request, CONFIG)
+    values = engine_sampling(request, CONFIG, {"~": -100.0})
     assert (values["top_k"], values["min_p"], values["repetition_penalty"]) == (10, 0.05, 1.1)
     assert refused(sanitize_output="no").code == "invalid_sanitize_output"
     assert not ok(phrase_bias=False).phrase_bias
     assert refused(phrase_bias=1).param == "phrase_bias"
 
 
-def test_defaults_fill_the_sampling_values() -> None:
-    values = chat_sampling_values(ok(seed=7, logit_bias={"42": -100}), CONFIG)
+def test_engine_sampling_is_a_yap_turn_plus_openai_fields() -> None:
+    bias = {"~": -100.0}
+    values = engine_sampling(ok(seed=7, logit_bias={"42": -100}, stop="END"), CONFIG, bias)
     assert values["temperature"] == CONFIG.chat_temperature
     assert values["seed"] == 7 and values["logit_bias"] == {"42": -100.0}
+    assert values["max_tokens"] == CONFIG.chat_max_out and values["phrase_bias"] == bias
+    assert values["stop"][-1] == "END" and "<|im_end|>" in values["stop"]
+    assert "phrase_bias" not in engine_sampling(ok(phrase_bias=False), CONFIG, bias)
 
 
 def test_max_tokens_is_capped_by_the_turn_budget() -> None:

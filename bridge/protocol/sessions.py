@@ -1,9 +1,9 @@
 """Session state (§8): what the bridge remembers per ``session_id``, process-wide.
 
 A ``Session`` holds the persona, sampling overrides, prefixes, personalities and the history,
-plus the handle of its running turn. Changes to the history go through ``SessionHistory``'s
-pure methods; this module adds lifetime: creation, TTL eviction, deletion on disconnect.
-No I/O happens here.
+plus its running turn (a ``turn_machine.TurnMachine``). Changes to the history go through
+``SessionHistory``'s pure methods, made by the machines; this module adds lifetime: creation,
+TTL eviction, deletion on disconnect. No I/O happens here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bridge.protocol.config import BridgeConfig
 from bridge.protocol.frames import format_now
@@ -22,8 +22,12 @@ from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.sampling import SamplingOverrides
 from bridge.protocol.screen_context import CaptureMemory
 
-if TYPE_CHECKING:
-    from bridge.turn import TurnHandle
+
+class SessionTurn(Protocol):
+    """What a session needs to know of its running turn (``turn_machine.TurnMachine``)."""
+
+    @property
+    def finished(self) -> bool: ...
 
 
 @dataclass
@@ -40,7 +44,7 @@ class Session:
     personalities: PersonalityTable | None = None
     history: SessionHistory = field(default_factory=SessionHistory)
     captures: CaptureMemory = field(default_factory=CaptureMemory)  # where the router said yes
-    turn: TurnHandle | None = None
+    turn: SessionTurn | None = None
     last_access: float = 0.0
 
     def prefix_for_check(self, config: BridgeConfig) -> str:
