@@ -149,7 +149,8 @@ def test_a_turn_streams_text_frames_and_reports_ttfb(triton: TritonServer) -> No
         for d in f.data
         if isinstance(d, TTFBMetricsData)
     ]
-    assert ttfb and all(0 < d.value < 60 for d in ttfb)
+    measured = [d.value for d in ttfb if d.value > 0]  # Pipecat first reports a 0 (a reset)
+    assert len(measured) == 2 and all(v < 60 for v in measured)  # one per turn
     # The assistant aggregator stored the reply; the second start sent it as history_text.
     replies = [m["content"] for m in messages if m.get("role") == "assistant"]
     assert len(replies) == 2 and all(r.strip() for r in replies)
