@@ -191,7 +191,7 @@ class YapLLMService(LLMService):
         await self.start_processing_metrics()
         await self.start_ttfb_metrics()
         calls: list[dict[str, Any]] = []
-        running = False
+        running = completed = False
         try:
             ws = await self._ensure_connected()
             await ws.send(json.dumps(message))
@@ -200,6 +200,7 @@ class YapLLMService(LLMService):
                 self._session_on_socket = True
             async with asyncio.timeout(self._turn_timeout_s):
                 running = await self._stream(calls)
+            completed = True
         except asyncio.CancelledError:
             if running:  # an interruption: the engine must stop now, not at the reply's end
                 await self._send_cancel()
@@ -212,8 +213,10 @@ class YapLLMService(LLMService):
         finally:
             await self.stop_ttfb_metrics()
             await self.stop_processing_metrics()
-        await self._call_functions(context, calls)
-        await self.push_frame(LLMFullResponseEndFrame())
+            if completed:
+                await self._call_functions(context, calls)
+            # Also when interrupted (as Pipecat's own LLM services do): the response is over.
+            await self.push_frame(LLMFullResponseEndFrame())
 
     async def _stream(self, calls: list[dict[str, Any]]) -> bool:
         """Read the turn's frames; False once it is over (done, error or a dropped socket)."""
