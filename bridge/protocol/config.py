@@ -270,6 +270,40 @@ ENV_VARS: Final[tuple[EnvVar, ...]] = (
         "`toolcall` frame has been sent.",
         "bridge",
     ),
+    # --- the OpenAI-compatible endpoint (README "OpenAI-compatible endpoint") ---
+    EnvVar(
+        "OPENAI_PORT",
+        _Int(-1, 65535),
+        Derived(
+            "`8080`; `0` when `BRIDGE_PORT` is 0",
+            lambda env: 0 if env["bridge_port"] == 0 else 8080,
+        ),
+        "Port of the OpenAI-compatible HTTP endpoint (`/v1/chat/completions`, `/v1/models`) on "
+        "`BRIDGE_HOST`; 0: any free port, -1: off.",
+        "openai",
+    ),
+    EnvVar(
+        "OPENAI_MODEL_NAME",
+        _Text(),
+        "yap",
+        "Model id the OpenAI endpoint serves (`GET /v1/models`; requests must name it).",
+        "openai",
+    ),
+    EnvVar(
+        "OPENAI_MAX_REQUESTS_PER_WINDOW",
+        _Int(),
+        600,
+        "OpenAI requests per client address and window (429 with `Retry-After` beyond); "
+        "<= 0 disables.",
+        "openai",
+    ),
+    EnvVar(
+        "OPENAI_REQUEST_WINDOW_SECONDS",
+        _Float(),
+        60.0,
+        "Sliding window of the OpenAI request limiter, seconds; <= 0 disables.",
+        "openai",
+    ),
     # --- admission and close codes (§3, §9.3) ---
     EnvVar(
         "WS_HANDSHAKE_ACQUIRE_TIMEOUT_S",
@@ -601,6 +635,10 @@ class BridgeConfig:
     bridge_host: str
     bridge_port: int
     concurrent_model_call: bool
+    openai_port: int
+    openai_model_name: str
+    openai_max_requests_per_window: int
+    openai_request_window_seconds: float
     ws_handshake_acquire_timeout_s: float
     ws_close_client_request_code: int
     ws_close_unauthorized_code: int

@@ -74,7 +74,17 @@ SAMPLING_KEYS = (
     "presence_penalty",
     "frequency_penalty",
 )
-STAT_KEYS = ("engine_ttft_ms", "model_ttft_ms", "num_input_tokens", "num_cached_tokens", "timeline")
+# What done.timings carries from the chat model's stats (the OpenAI door reads usage and the
+# finish reason from here).
+STAT_KEYS = (
+    "engine_ttft_ms",
+    "model_ttft_ms",
+    "num_input_tokens",
+    "num_cached_tokens",
+    "num_output_tokens",
+    "finish_reason",
+    "timeline",
+)
 
 
 def turn_sampling(

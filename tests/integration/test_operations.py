@@ -100,6 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "MAX_CONCURRENT_CONNECTIONS": "8",
         "BRIDGE_HOST": "127.0.0.1",
         "BRIDGE_PORT": str(port),
+        "OPENAI_PORT": str(free_port()),
         "TRITON_GRPC_PORT": str(free_port()),
         "TRITON_HTTP_PORT": str(free_port()),
         "TRITON_METRICS_PORT": str(free_port()),

@@ -215,7 +215,17 @@ def test_derived_defaults_are_documented() -> None:
         "WS_MAX_CANCELS_PER_WINDOW",
         "WS_CANCEL_WINDOW_SECONDS",
         "PROMPT_SANITIZE_MAX_CHARS",
+        "OPENAI_PORT",
     }
+
+
+def test_openai_port_follows_an_any_free_bridge_port() -> None:
+    base = {"TEXT_API_KEY": "k", "MAX_CONCURRENT_CONNECTIONS": "1"}
+    assert BridgeConfig.from_env(base).openai_port == 8080
+    assert BridgeConfig.from_env({**base, "BRIDGE_PORT": "0"}).openai_port == 0
+    assert (
+        BridgeConfig.from_env({**base, "BRIDGE_PORT": "0", "OPENAI_PORT": "-1"}).openai_port == -1
+    )
 
 
 def test_config_is_immutable() -> None:
