@@ -26,19 +26,9 @@ def cpu_model(cpuinfo: str | None = None) -> str:
 
 def usable_cores(cpu_max: str | None = None, affinity: int | None = None) -> float:
     """Cores this process may use: its CPU affinity, capped by a cgroup v2 ``cpu.max`` quota."""
-    if affinity is None:
-        try:
-            affinity = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):
-            affinity = os.cpu_count() or 1
-    text = cpu_max if cpu_max is not None else _read(Path("/sys/fs/cgroup/cpu.max"))
-    quota, _, period = text.strip().partition(" ")
-    if quota and quota != "max" and period:
-        try:
-            return min(float(affinity), int(quota) / int(period))
-        except ValueError:
-            pass
-    return float(affinity)
+    cpus = hardware.affinity_cpus() if affinity is None else list(range(affinity))
+    quota = hardware.cgroup_cpu_quota(cpu_max)
+    return hardware.usable_cores(cpus, quota)
 
 
 def _read(path: Path) -> str:
@@ -46,6 +36,17 @@ def _read(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+def _binding() -> str:
+    """The engine thread binding the chat model uses here (vLLM's own variables win)."""
+    bind = os.environ.get("VLLM_CPU_OMP_THREADS_BIND")
+    if bind:
+        return f"threads bind {bind} (VLLM_CPU_OMP_THREADS_BIND)"
+    try:
+        return hardware.resolve_cpu_binding(os.environ.get("CHAT_CPU_THREADS_BIND")).describe()
+    except ValueError as exc:
+        return str(exc)
 
 
 def _version(package: str) -> str:
@@ -68,7 +69,9 @@ def machine_facts(engine_kwargs: dict[str, Any] | None = None) -> dict[str, Any]
             "in-process"
             if os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING") == "0"
             else "engine-core process"
-        ),
+        )
+        + ", "
+        + _binding(),
         "versions": {
             name: _version(name)
             for name in ("vllm-cpu", "torch", "transformers", "tritonclient", "nvidia-pytriton")

@@ -56,6 +56,15 @@ CHAT_SETTINGS: tuple[Setting, ...] = (
         "GPUs, the checkpoint's own for quantized models; auto: the checkpoint's dtype",
     ),
     Setting(
+        "cpu_threads_bind",
+        "CHAT_CPU_THREADS_BIND",
+        "default",
+        parse_text,
+        "engine threads on CPU; default: all usable cores (affinity and cgroup quota) with none "
+        "reserved on machines of up to 3 cores (30-40 % lower TTFT on 2 cores), vLLM's auto "
+        "binding from 4 cores on; auto or nobind: vLLM's own; or a CPU list such as 0-3",
+    ),
+    Setting(
         "quantization",
         "QUANTIZATION",
         AUTO,
@@ -165,6 +174,7 @@ class ChatConfig:
     health_check_s: float
     engine_metrics: bool
     cpu_kv_cache_gib: int
+    cpu_binding: hardware.CpuBinding | None  # None on a GPU
     summary: str
 
     @classmethod
@@ -199,6 +209,12 @@ class ChatConfig:
         except detect.QuantizationMismatch as exc:
             raise SettingsError(f"model '{model_name}': {exc}") from None
 
+        cpu_binding = None
+        if device == "cpu":
+            try:
+                cpu_binding = hardware.resolve_cpu_binding(found["cpu_threads_bind"])
+            except ValueError as exc:
+                raise SettingsError(f"model '{model_name}': {exc}") from None
         eager_text = str(found["enforce_eager"]).lower()
         if eager_text == AUTO:
             enforce_eager = device == "cpu"
@@ -240,7 +256,9 @@ class ChatConfig:
             health_check_s=found["health_check_ms"] / 1000.0,
             engine_metrics=found["engine_metrics"],
             cpu_kv_cache_gib=found["cpu_kv_cache_gib"],
+            cpu_binding=cpu_binding,
             summary=found.describe()
             + f", checkpoint={info.describe()}, device={device}"
-            + f" -> engine dtype={kwargs['dtype']}, kv_cache_dtype={kwargs['kv_cache_dtype']}",
+            + f" -> engine dtype={kwargs['dtype']}, kv_cache_dtype={kwargs['kv_cache_dtype']}"
+            + (f", {cpu_binding.describe()}" if cpu_binding else ""),
         )

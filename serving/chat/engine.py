@@ -59,6 +59,14 @@ def prepare_process(config: ChatConfig | None = None, *, device: str = "cpu") ->
         multiprocessing.set_executable(python)
     if device == "cpu" and config is not None:
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(config.cpu_kv_cache_gib))
+        # the engine thread binding decided for this machine (quantize.hardware); vLLM's own
+        # variables, when set, win
+        if config.cpu_binding is not None:
+            os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", config.cpu_binding.omp_bind)
+            if config.cpu_binding.reserved is not None:
+                os.environ.setdefault(
+                    "VLLM_CPU_NUM_OF_RESERVED_CPU", str(config.cpu_binding.reserved)
+                )
     os.environ.setdefault("VLLM_NO_USAGE_STATS", "1")
     os.environ.setdefault("VLLM_HOST_IP", "127.0.0.1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

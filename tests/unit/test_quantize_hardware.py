@@ -107,3 +107,48 @@ def test_explicit_compute_dtype_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert hardware.resolve_compute_dtype("", "cpu") == "float32"
     assert hardware.resolve_compute_dtype("auto", "cpu") == "auto"
     assert hardware.resolve_compute_dtype("bfloat16", "cpu") == "bfloat16"
+
+
+# -- engine threads on CPU: the decision table ----------------------------------------------
+@pytest.mark.parametrize(
+    ("cpus", "quota", "bind", "reserved"),
+    [
+        ([0], None, "0", 0),  # one core: the engine gets it
+        ([0, 1], None, "0,1", 0),  # 2 cores: both to the engine (vLLM's auto would keep one)
+        ([2, 5, 7], None, "2,5,7", 0),  # an affinity mask: its own ids, in order
+        ([0, 1, 2, 3], None, "auto", None),  # 4 cores and more: vLLM's binding
+        (list(range(16)), None, "auto", None),
+        (list(range(16)), 2.0, "0,1", 0),  # a 2-CPU cgroup quota on a 16-core host
+        (list(range(16)), 1.5, "0", 0),  # 1.5 CPUs: one busy thread per whole core
+        (list(range(16)), 0.5, "0", 0),  # less than a core: still one
+        ([0, 1], 8.0, "0,1", 0),  # the affinity caps a larger quota
+        ([], None, "auto", None),
+    ],
+)
+def test_cpu_binding_by_usable_cores(
+    cpus: list[int], quota: float | None, bind: str, reserved: int | None
+) -> None:
+    binding = hardware.choose_cpu_binding(cpus, quota)
+    assert (binding.omp_bind, binding.reserved) == (bind, reserved)
+    assert bind in binding.describe()
+
+
+def test_cpu_binding_overrides() -> None:
+    cpus = [0, 1]
+    assert hardware.resolve_cpu_binding("default", cpus=cpus).omp_bind == "0,1"
+    assert hardware.resolve_cpu_binding("", cpus=list(range(8))).omp_bind == "auto"
+    assert hardware.resolve_cpu_binding("auto", cpus=cpus).omp_bind == "auto"
+    assert hardware.resolve_cpu_binding("nobind", cpus=cpus).reserved is None
+    assert hardware.resolve_cpu_binding("0-3", cpus=cpus).omp_bind == "0-3"
+    assert hardware.resolve_cpu_binding("0,2|1,3", cpus=cpus).omp_bind == "0,2|1,3"
+    with pytest.raises(ValueError, match="CHAT_CPU_THREADS_BIND='all cores'"):
+        hardware.resolve_cpu_binding("all cores", cpus=cpus)
+
+
+def test_cgroup_quota_parsing() -> None:
+    assert hardware.cgroup_cpu_quota("max 100000") is None
+    assert hardware.cgroup_cpu_quota("150000 100000") == 1.5
+    assert hardware.cgroup_cpu_quota("") is None
+    assert hardware.cgroup_cpu_quota("junk") is None
+    assert hardware.usable_cores([0, 1, 2, 3], 1.5) == 1.5
+    assert hardware.usable_cores([0, 1], None) == 2.0

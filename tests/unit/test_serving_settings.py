@@ -125,3 +125,19 @@ def test_settings_table_renders_for_the_readme() -> None:
     table = markdown_table(CHAT_SETTINGS)
     assert table.count("\n") == len(CHAT_SETTINGS) + 1
     assert "`CHAT_MODEL`" in table and "`QUANTIZATION`" in table
+
+
+def test_chat_cpu_thread_binding(tmp_path: Path) -> None:
+    model = checkpoint(tmp_path)
+    config = ChatConfig.resolve(
+        {}, {"CHAT_MODEL": str(model), "CHAT_CPU_THREADS_BIND": "0-1"}, device="cpu"
+    )
+    assert config.cpu_binding is not None and config.cpu_binding.omp_bind == "0-1"
+    assert "threads bind 0-1" in config.summary
+    default = ChatConfig.resolve({}, {"CHAT_MODEL": str(model)}, device="cpu")
+    assert default.cpu_binding is not None  # decided by this machine's usable cores
+    assert ChatConfig.resolve({}, {"CHAT_MODEL": str(model)}, device="cuda").cpu_binding is None
+    with pytest.raises(SettingsError, match="CHAT_CPU_THREADS_BIND='every'"):
+        ChatConfig.resolve(
+            {}, {"CHAT_MODEL": str(model), "CHAT_CPU_THREADS_BIND": "every"}, device="cpu"
+        )
