@@ -33,6 +33,7 @@ from common import paths
 
 RESULTS_DIR = paths.REPO_ROOT / "bench" / "results"
 MAX_TOKENS = 24
+PATHS = ("a_bridge", "a_openai", "b_grpc", "c_inprocess")
 
 
 @dataclass
@@ -47,6 +48,12 @@ class Sample:
     @property
     def overhead_ms(self) -> float | None:
         return None if self.engine_ttft_ms is None else self.ttft_ms - self.engine_ttft_ms
+
+    @property
+    def decode_tok_s(self) -> float | None:
+        """Tokens after the first per second of the rest of the stream."""
+        rest = self.total_ms - self.ttft_ms
+        return (self.tokens - 1) / (rest / 1000.0) if self.tokens > 1 and rest > 0 else None
 
 
 @dataclass
@@ -99,10 +106,59 @@ async def bridge_requests(
                 result.first_token_ms,
                 timings.get("engine_ttft_ms"),
                 result.total_ms or 0.0,
-                len(result.tokens),
+                int(timings.get("num_output_tokens") or len(result.tokens)),
             )
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+# -- (a') through the bridge's OpenAI door -----------------------------------------------------
+async def openai_requests(
+    base_url: str, key: str, concurrency: int, count: int, nonce: str
+) -> list[Sample]:
+    import openai
+
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=key, max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> Sample:
+        async with gate:
+            started = time.perf_counter()
+            first = None
+            tokens = 0
+            timings: dict[str, Any] = {}
+            stream = await client.chat.completions.create(  # type: ignore[call-overload]
+                model="yap",
+                messages=messages_for(index, nonce),
+                temperature=0.0,
+                max_tokens=MAX_TOKENS,
+                stream=True,
+                stream_options={"include_usage": True},
+                extra_body={"include_timings": True},
+            )
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    tokens += 1
+                    if first is None:
+                        first = (time.perf_counter() - started) * 1000.0
+                if chunk.usage is not None:
+                    timings = (chunk.usage.model_extra or {}).get("yap_timings") or {}
+                    tokens = chunk.usage.completion_tokens or tokens
+            if first is None:
+                raise RuntimeError("openai completion streamed no text")
+            return Sample(
+                "a_openai",
+                concurrency,
+                first,
+                timings.get("engine_ttft_ms"),
+                (time.perf_counter() - started) * 1000.0,
+                tokens,
+            )
+
+    try:
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+    finally:
+        await client.close()
 
 
 # -- (b) direct gRPC --------------------------------------------------------------------------
@@ -357,7 +413,7 @@ def _free_key() -> str:
 
 
 async def _served_paths(levels: Sequence[int], count: int, quick: bool, results: Results) -> None:
-    from serving.stack import BridgeProcess
+    from serving.stack import BridgeProcess, free_port
     from serving.triton_server import DEPLOY_MODES, TritonServer
 
     key = _free_key()
@@ -368,10 +424,13 @@ async def _served_paths(levels: Sequence[int], count: int, quick: bool, results:
             "TRITON_GRPC_URL": triton.grpc_url,
             "BRIDGE_LOG_LEVEL": "WARNING",
             "WS_MAX_MESSAGES_PER_WINDOW": "0",
+            "OPENAI_PORT": "-1",
+            "OPENAI_MAX_REQUESTS_PER_WINDOW": "0",
         }
+        openai_port = free_port()
         bridges = {
             "chat": BridgeProcess(
-                {**base, "DEPLOY_MODELS": "chat"},
+                {**base, "DEPLOY_MODELS": "chat", "OPENAI_PORT": str(openai_port)},
                 log_path=paths.STATE_DIR / "logs" / "bench-bridge-chat.log",
             ),
             "both": BridgeProcess(
@@ -387,19 +446,23 @@ async def _served_paths(levels: Sequence[int], count: int, quick: bool, results:
             for bridge in bridges.values():
                 bridge.start()
             url = {name: f"ws://127.0.0.1:{b.port}/ws" for name, b in bridges.items()}
+            openai_url = f"http://127.0.0.1:{openai_port}/v1"
             # Warm-up: first requests pay one-time costs (tokenizer caches, gRPC channels).
             await grpc_requests(triton.grpc_url, 1, 2, "warmup")
             await bridge_requests(url["chat"], key, 1, 2, "warmup")
+            await openai_requests(openai_url, key, 1, 2, "warmup")
             for level in levels:
                 nonce = uuid.uuid4().hex[:6]
                 print(
-                    f"[bench] concurrency {level}: bridge and gRPC, {count} requests each",
+                    f"[bench] concurrency {level}: bridge, OpenAI door and gRPC, {count} "
+                    "requests each",
                     file=sys.stderr,
                     flush=True,
                 )
                 results.samples += await bridge_requests(
                     url["chat"], key, level, count, nonce + "a"
                 )
+                results.samples += await openai_requests(openai_url, key, level, count, nonce + "o")
                 results.samples += await grpc_requests(triton.grpc_url, level, count, nonce + "b")
             rounds = 3 if quick else 8
             print(
@@ -446,13 +509,17 @@ def summarize(results: Results, levels: Sequence[int]) -> list[dict[str, Any]]:
     for level in levels:
         floor = [s.ttft_ms for s in results.select("c_inprocess", level)]
         floor_p50 = statistics.median(floor) if floor else None
-        for path in ("a_bridge", "b_grpc", "c_inprocess"):
+        floor_decode = [d for s in results.select("c_inprocess", level) if (d := s.decode_tok_s)]
+        floor_decode_p50 = statistics.median(floor_decode) if floor_decode else None
+        for path in PATHS:
             chosen = results.select(path, level)
             if not chosen:
                 continue
             ttft = [s.ttft_ms for s in chosen]
             engine = [s.engine_ttft_ms for s in chosen if s.engine_ttft_ms is not None]
             overhead = [s.overhead_ms for s in chosen if s.overhead_ms is not None]
+            decode = [d for s in chosen if (d := s.decode_tok_s)]
+            decode_p50 = statistics.median(decode) if decode else None
             rows.append(
                 {
                     "path": path,
@@ -464,6 +531,10 @@ def summarize(results: Results, levels: Sequence[int]) -> list[dict[str, Any]]:
                     "overhead_p50": statistics.median(overhead) if overhead else None,
                     "overhead_p95": percentile(overhead, 95) if overhead else None,
                     "ratio_to_floor": (statistics.median(ttft) / floor_p50) if floor_p50 else None,
+                    "decode_tok_s_p50": decode_p50,
+                    "decode_ratio_to_floor": (
+                        decode_p50 / floor_decode_p50 if decode_p50 and floor_decode_p50 else None
+                    ),
                 }
             )
     return rows
@@ -472,6 +543,7 @@ def summarize(results: Results, levels: Sequence[int]) -> list[dict[str, Any]]:
 def markdown(rows: list[dict[str, Any]], extras: dict[str, Any], meta: dict[str, Any]) -> str:
     names = {
         "a_bridge": "(a) WebSocket -> bridge -> Triton",
+        "a_openai": "(a') OpenAI SSE -> bridge -> Triton",
         "b_grpc": "(b) gRPC -> Triton",
         "c_inprocess": "(c) vLLM in-process",
     }
@@ -484,15 +556,19 @@ def markdown(rows: list[dict[str, Any]], extras: dict[str, Any], meta: dict[str,
         f"{MAX_TOKENS} output tokens, unique prompts (cold prefix cache), temperature 0.",
         "",
         "| path | concurrency | n | TTFT p50 ms | TTFT p95 ms | engine TTFT p50 ms "
-        "| serving overhead p50 ms | overhead p95 ms | TTFT / (c) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| serving overhead p50 ms | overhead p95 ms | TTFT / (c) | decode tok/s p50 "
+        "| decode / (c) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         ratio = "-" if row["ratio_to_floor"] is None else f"{row['ratio_to_floor']:.2f}"
+        decode_ratio = row.get("decode_ratio_to_floor")
+        decode_text = "-" if decode_ratio is None else f"{decode_ratio:.2f}"
         lines.append(
             f"| {names[row['path']]} | {row['concurrency']} | {row['n']} "
             f"| {f(row['ttft_p50'])} | {f(row['ttft_p95'])} | {f(row['engine_ttft_p50'])} "
-            f"| {f(row['overhead_p50'])} | {f(row['overhead_p95'])} | {ratio} |"
+            f"| {f(row['overhead_p50'])} | {f(row['overhead_p95'])} | {ratio} "
+            f"| {f(row.get('decode_tok_s_p50'))} | {decode_text} |"
         )
     if extras:
         cw = extras.get("cold_vs_warm", {})
@@ -523,21 +599,22 @@ def chart(rows: list[dict[str, Any]], levels: Sequence[int], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    paths_ = ["a_bridge", "b_grpc", "c_inprocess"]
+    paths_ = list(PATHS)
     labels = {
         "a_bridge": "WS->bridge->Triton",
+        "a_openai": "OpenAI->bridge->Triton",
         "b_grpc": "gRPC->Triton",
         "c_inprocess": "vLLM in-process",
     }
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    width = 0.25
+    width = 0.8 / len(paths_)
     for offset, path in enumerate(paths_):
         xs, ttft, overhead = [], [], []
         for index, level in enumerate(levels):
             row = next((r for r in rows if r["path"] == path and r["concurrency"] == level), None)
             if row is None:
                 continue
-            xs.append(index + (offset - 1) * width)
+            xs.append(index + (offset - (len(paths_) - 1) / 2) * width)
             ttft.append(row["ttft_p50"])
             overhead.append(row["overhead_p50"] or 0.0)
         left.bar(xs, ttft, width, label=labels[path])

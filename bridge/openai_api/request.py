@@ -53,6 +53,7 @@ SUPPORTED_FIELDS = frozenset(
         "logprobs",
         "top_logprobs",
         "phrase_bias",
+        "include_timings",
         *SAMPLING_FIELDS,
         *IGNORED_FIELDS,
     }
@@ -76,6 +77,7 @@ class CompletionRequest:
     logit_bias: dict[int, float]
     tools: tuple[str, ...]  # the offered Yap tools the turn may call (empty: no tool decision)
     user: str | None
+    include_timings: bool = False  # usage carries the turn's timings as ``yap_timings`` (§15)
 
     @property
     def sanitize_output(self) -> bool:
@@ -195,6 +197,9 @@ def parse_completion_request(
     phrase_bias = given.get("phrase_bias", True)
     if not isinstance(phrase_bias, bool):
         return errors.invalid("'phrase_bias' must be a boolean", param="phrase_bias")
+    include_timings = given.get("include_timings", False)
+    if not isinstance(include_timings, bool):
+        return errors.invalid("'include_timings' must be a boolean", param="include_timings")
     user = given.get("user")
     if user is not None and not isinstance(user, str):
         return errors.invalid("'user' must be a string", param="user")
@@ -244,4 +249,5 @@ def parse_completion_request(
         logit_bias=logit_bias,
         tools=tuple(name for name in offered if name in YAP_TOOLS),
         user=user,
+        include_timings=include_timings,
     )

@@ -151,7 +151,7 @@ class _Reply:
         self.request = request
         self.tool_calls: list[ToolCallOut] = []
         self.text: list[str] = []
-        self.usage = usage(0, 0)
+        self.usage: dict[str, Any] = usage(0, 0)
         self.finish = "stop"
 
     def done(self, frame: Done) -> None:
@@ -163,6 +163,8 @@ class _Reply:
             completion if isinstance(completion, int) else 0,
         )
         self.finish = finish_reason(timings.get("finish_reason"), self.tool_calls)
+        if self.request.include_timings:  # e.g. the benchmark's engine TTFT, as `done` has it
+            self.usage = {**self.usage, "yap_timings": dict(timings)}
 
 
 class OpenAIFrontDoor:

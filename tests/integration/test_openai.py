@@ -105,6 +105,7 @@ def test_stream_matches_the_whole_reply_and_reports_usage(triton: TritonServer) 
             temperature=0,
             stream=True,
             stream_options={"include_usage": True},
+            extra_body={"include_timings": True},
         )
         chunks = [chunk async for chunk in stream]
         return whole, chunks
@@ -122,6 +123,12 @@ def test_stream_matches_the_whole_reply_and_reports_usage(triton: TritonServer) 
     assert last.usage.completion_tokens == whole.usage.completion_tokens
     assert last.usage.prompt_tokens == whole.usage.prompt_tokens
     assert all(c.usage is None for c in chunks[:-1])
+    # extra_body include_timings: the engine's own figures ride on the usage (the benchmark's
+    # serving overhead of this door)
+    timings = (last.usage.model_extra or {}).get("yap_timings") or {}
+    assert timings.get("engine_ttft_ms", 0) > 0, last.usage
+    assert timings.get("num_output_tokens") == last.usage.completion_tokens
+    assert "yap_timings" not in (whole.usage.model_extra or {})
 
 
 def test_stop_strings_and_max_tokens(triton: TritonServer) -> None:

@@ -97,6 +97,8 @@ def test_extra_body_keys_reach_the_turn() -> None:
     assert refused(sanitize_output="no").code == "invalid_sanitize_output"
     assert not ok(phrase_bias=False).phrase_bias
     assert refused(phrase_bias=1).param == "phrase_bias"
+    assert ok(include_timings=True).include_timings and not ok().include_timings
+    assert refused(include_timings="yes").param == "include_timings"
 
 
 def test_engine_sampling_is_a_yap_turn_plus_openai_fields() -> None:
