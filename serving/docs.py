@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from common import paths
+from common.settings import markdown_table
 
 README = paths.REPO_ROOT / "README.md"
 
@@ -19,25 +20,22 @@ README = paths.REPO_ROOT / "README.md"
 def _bridge_env() -> str:
     from bridge.protocol.config import env_table_markdown
 
-    return env_table_markdown(used_by="bridge")
+    return env_table_markdown()
 
 
 def _chat() -> str:
     from serving.chat.config import CHAT_SETTINGS
-    from serving.settings import markdown_table
 
     return markdown_table(CHAT_SETTINGS)
 
 
 def _screen_intent() -> str:
     from serving.screen_intent.classifier import SCREEN_INTENT_SETTINGS
-    from serving.settings import markdown_table
 
     return markdown_table(SCREEN_INTENT_SETTINGS)
 
 
 def _tokenizer() -> str:
-    from serving.settings import markdown_table
     from serving.token_budget import TOKENIZER_SETTINGS
 
     return markdown_table(TOKENIZER_SETTINGS)
@@ -46,16 +44,7 @@ def _tokenizer() -> str:
 def _supervisor() -> str:
     from serving.stack import SUPERVISOR_SETTINGS
 
-    rows = ["| env var | default | meaning |", "|---|---|---|"]
-    for setting in SUPERVISOR_SETTINGS:
-        value = setting.default
-        default = (
-            ""
-            if value in (None, "")
-            else f"`{str(value).lower() if isinstance(value, bool) else value}`"
-        )
-        rows.append(f"| `{setting.env}` | {default} | {setting.doc} |")
-    return "\n".join(rows) + "\n"
+    return markdown_table(SUPERVISOR_SETTINGS)
 
 
 SECTIONS: dict[str, Callable[[], str]] = {

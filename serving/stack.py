@@ -40,57 +40,48 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import paths
+from common.settings import Bool, Float, Int, Setting, Text, resolve
 from serving import preflight
-from serving.settings import Setting, parse_bool, parse_float, parse_int, parse_text, resolve
 from serving.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
 
-_PORT = parse_int(0, 65535)
+_PORT = Int(0, 65535)
 SUPERVISOR_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "triton_host",
         "TRITON_HOST",
+        Text(),
         "127.0.0.1",
-        parse_text,
         "address Triton's gRPC and HTTP ports bind to; loopback keeps Triton's unauthenticated "
         "inference and model-control APIs private (only the bridge is a public door)",
     ),
     Setting(
-        "triton_metrics_host",
         "TRITON_METRICS_HOST",
+        Text(),
         "",
-        parse_text,
         "address of Triton's metrics port (empty: TRITON_HOST; 0.0.0.0 lets Prometheus scrape)",
     ),
-    Setting("triton_grpc_port", "TRITON_GRPC_PORT", 8001, _PORT, "Triton gRPC port"),
-    Setting("triton_http_port", "TRITON_HTTP_PORT", 8090, _PORT, "Triton HTTP port"),
-    Setting("triton_metrics_port", "TRITON_METRICS_PORT", 8002, _PORT, "Triton metrics port"),
+    Setting("TRITON_GRPC_PORT", _PORT, 8001, "Triton gRPC port"),
+    Setting("TRITON_HTTP_PORT", _PORT, 8090, "Triton HTTP port"),
+    Setting("TRITON_METRICS_PORT", _PORT, 8002, "Triton metrics port"),
     Setting(
-        "start_timeout_s",
         "TRITON_START_TIMEOUT_S",
+        Float(1.0, 86400.0),
         900.0,
-        parse_float(1.0, 86400.0),
         "seconds Triton may take to load the models (a first start that fails ends the run)",
     ),
     Setting(
-        "restart_backoff_s",
         "TRITON_RESTART_BACKOFF_S",
+        Float(0.0, 600.0),
         1.0,
-        parse_float(0.0, 600.0),
         "wait before restarting a tritonserver that died; doubles after each restart that did "
         "not stay up for a minute",
     ),
     Setting(
-        "restart_backoff_max_s",
-        "TRITON_RESTART_BACKOFF_MAX_S",
-        30.0,
-        parse_float(0.0, 3600.0),
-        "longest wait between restarts",
+        "TRITON_RESTART_BACKOFF_MAX_S", Float(0.0, 3600.0), 30.0, "longest wait between restarts"
     ),
     Setting(
-        "restart_on_engine_dead",
         "RESTART_ON_ENGINE_DEAD",
+        Bool(),
         True,
-        parse_bool,
         "restart Triton when the chat model reports its vLLM engine dead",
     ),
 )
@@ -489,8 +480,10 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(
         triton,
         bridge,
-        start_timeout_s=settings["start_timeout_s"],
-        backoff=Backoff(settings["restart_backoff_s"], settings["restart_backoff_max_s"]),
+        start_timeout_s=settings["triton_start_timeout_s"],
+        backoff=Backoff(
+            settings["triton_restart_backoff_s"], settings["triton_restart_backoff_max_s"]
+        ),
         watch_engine=mode != "tool" and settings["restart_on_engine_dead"],
         drain_timeout_s=drain_s,
         on_bridge_ready=announce,

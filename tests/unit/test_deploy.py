@@ -162,7 +162,7 @@ def test_compose_ships_no_grafana_password() -> None:
 
 
 def test_supervisor_binds_triton_to_loopback_by_default() -> None:
-    defaults = {setting.env: setting.default for setting in SUPERVISOR_SETTINGS}
+    defaults = {setting.name: setting.default for setting in SUPERVISOR_SETTINGS}
     assert defaults["TRITON_HOST"] == "127.0.0.1"
     assert defaults["TRITON_METRICS_HOST"] == ""  # = TRITON_HOST
 
