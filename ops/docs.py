@@ -1,6 +1,6 @@
 """Generated README sections: the settings tables come from the code, never typed by hand.
 
-``python -m serving.docs`` rewrites the marked blocks of README.md; ``--check`` exits 1 when the
+``python -m ops.docs`` rewrites the marked blocks of README.md; ``--check`` exits 1 when the
 README is stale (a unit test runs it).
 """
 
@@ -42,7 +42,7 @@ def _tokenizer() -> str:
 
 
 def _supervisor() -> str:
-    from serving.stack import SUPERVISOR_SETTINGS
+    from ops.stack import SUPERVISOR_SETTINGS
 
     return markdown_table(SUPERVISOR_SETTINGS)
 
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md tables are stale: run python -m serving.docs", file=sys.stderr)
+            print("README.md tables are stale: run python -m ops.docs", file=sys.stderr)
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from bridge.protocol.config import BridgeConfig, ConfigError
 from common import paths
 from common.settings import Setting, SettingsError, resolve
 
@@ -66,8 +67,6 @@ def _tokenizer(environ: Mapping[str, str]) -> None:
 
 
 def _bridge(environ: Mapping[str, str]) -> None:
-    from bridge.protocol.config import BridgeConfig, ConfigError
-
     try:
         BridgeConfig.from_env(environ)
     except ConfigError as exc:

@@ -1,6 +1,6 @@
 """The one supervisor: tritonserver with the deploy mode's models, then the bridge, kept running.
 
-``python -m serving.stack`` is what ``scripts/serve.sh`` runs and what the container's entry
+``python -m ops.stack`` is what ``scripts/serve.sh`` runs and what the container's entry
 point runs. In order:
 
 1. every setting (bridge, models of the deploy mode, this supervisor) is checked before anything
@@ -39,10 +39,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.protocol.config import BridgeConfig
 from common import paths
 from common.settings import Bool, Float, Int, Setting, Text, resolve
-from serving import preflight
-from serving.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
+from ops import preflight
+from ops.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
 
 _PORT = Int(0, 65535)
 SUPERVISOR_SETTINGS: tuple[Setting, ...] = (
@@ -448,13 +449,15 @@ def main(argv: list[str] | None = None) -> int:
         env=env,
     )
     bridge: BridgeProcess | None = None
+    bridge_config: BridgeConfig | None = None
     if not args.triton_only:
         reach = "127.0.0.1" if triton.host in ("0.0.0.0", "::", "") else triton.host
         env["TRITON_GRPC_URL"] = env.get("TRITON_GRPC_URL") or f"{reach}:{triton.grpc_port}"
-        port = int(env.get("BRIDGE_PORT") or 8000)
+        bridge_config = BridgeConfig.from_env(env)
+        port = bridge_config.bridge_port
         bridge = BridgeProcess(
             env=env,
-            host=env.get("BRIDGE_HOST", "0.0.0.0"),
+            host=bridge_config.bridge_host,
             port=port,
             log_path=paths.STATE_DIR
             / "logs"
@@ -474,9 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         f"starting tritonserver ({mode}: {', '.join(DEPLOY_MODES[mode])}); model loading takes "
         f"~25-90 s, progress below; log {triton.log_path}"
     )
-    from bridge.protocol.config import BridgeConfig
-
-    drain_s = BridgeConfig.from_env(env).drain_timeout_s if bridge is not None else 0.0
+    drain_s = bridge_config.drain_timeout_s if bridge_config is not None else 0.0
     supervisor = Supervisor(
         triton,
         bridge,
