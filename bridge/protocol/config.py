@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Final
 
 from bridge.protocol.errors import IDLE_CLOSE_REASON, CloseCode
-from common.deploy import DEPLOY_MODELS, DEPLOY_MODES, DeployMode
+from common.deploy import DEPLOY_MODELS, DeployMode
 from common.generation import (
     CHAT_LOGIT_BIAS_FILE,
     CHAT_MAX_LEN,
@@ -41,7 +41,6 @@ from common.settings import (
 )
 
 __all__ = [
-    "DEPLOY_MODES",
     "ENV_VARS",
     "REQUIRED",
     "SAMPLING_KEYS",
