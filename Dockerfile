@@ -12,10 +12,10 @@
 #     docker build --build-arg VARIANT=cpu -t yap-on-triton:cpu .
 #     docker run --shm-size=1g -p 8000:8000 -e TEXT_API_KEY=secret yap-on-triton:cpu
 #
-# Both run the same supervisor as scripts/serve.sh (python -m serving.stack): settings checked
+# Both run the same supervisor as scripts/serve.sh (python -m ops.stack): settings checked
 # first, Triton on loopback, restarted with backoff if it dies, SIGTERM drains the bridge.
 # Every image fails to build when a module the Triton models or the bridge load cannot import
-# (python -m serving.importcheck).
+# (python -m ops.importcheck).
 
 ARG VARIANT=gpu
 # Triton 26.06 (CUDA 13.3, Ubuntu 24.04, Python 3.12). Any release whose Python is 3.11 or 3.12
@@ -48,10 +48,11 @@ COPY pyproject.toml README.md ./
 COPY common common
 COPY bridge bridge
 COPY serving serving
+COPY ops ops
 COPY quantize quantize
 COPY model_repository model_repository
 ENV PYTHONPATH=/opt/yap
-RUN python3 -m serving.importcheck --quantize && mkdir -p /var/lib/yap
+RUN python3 -m ops.importcheck --quantize && mkdir -p /var/lib/yap
 
 # ---- CPU ------------------------------------------------------------------------------------
 FROM ${CPU_IMAGE} AS cpu
@@ -69,13 +70,14 @@ COPY pyproject.toml README.md ./
 COPY common common
 COPY bridge bridge
 COPY serving serving
+COPY ops ops
 COPY quantize quantize
 COPY model_repository model_repository
 ENV PYTHONPATH=/opt/yap
 # The tritonserver dist (from the nvidia-pytriton wheel) and the embedded models, built once.
-RUN python -m serving.triton_server build \
-    && python -m serving.embedded_models \
-    && python -m serving.importcheck --quantize
+RUN python -m ops.triton_server build \
+    && python -m ops.embedded_models \
+    && python -m ops.importcheck --quantize
 
 # ---- the image ------------------------------------------------------------------------------
 FROM ${VARIANT}
@@ -93,4 +95,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=600s --retries=3 \
   CMD curl -fsS http://127.0.0.1:8000/readyz || exit 1
 STOPSIGNAL SIGTERM
 # tini reaps processes re-parented to PID 1; the supervisor gets SIGTERM and drains.
-ENTRYPOINT ["tini", "--", "python3", "-m", "serving.stack"]
+ENTRYPOINT ["tini", "--", "python3", "-m", "ops.stack"]

@@ -413,8 +413,8 @@ def _free_key() -> str:
 
 
 async def _served_paths(levels: Sequence[int], count: int, quick: bool, results: Results) -> None:
-    from serving.stack import BridgeProcess, free_port
-    from serving.triton_server import DEPLOY_MODES, TritonServer
+    from ops.stack import BridgeProcess
+    from ops.triton_server import DEPLOY_MODES, TritonServer, free_port
 
     key = _free_key()
     with TritonServer(models=DEPLOY_MODES["both"]) as triton:

@@ -29,7 +29,7 @@ from typing import Any
 from bench.loadgen import PERSONA, percentile
 from bench.machine import describe, machine_facts
 from common import paths
-from serving.triton_server import DEPLOY_MODES, TritonServer, launch_env
+from ops.triton_server import DEPLOY_MODES, TritonServer, launch_env
 
 PERF_ANALYZER = Path(sys.executable).parent / "perf_analyzer"
 RESULTS_DIR = paths.REPO_ROOT / "bench" / "results"

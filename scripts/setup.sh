@@ -66,7 +66,7 @@ else
 fi
 say "packages ready"
 
-say "tritonserver dist: $("$venv/bin/python" -m serving.triton_server build)"
+say "tritonserver dist: $("$venv/bin/python" -m ops.triton_server build)"
 say "preparing the embedded models (chat conversion, then the screen-intent classifier)"
-"$venv/bin/python" -m serving.embedded_models
+"$venv/bin/python" -m ops.embedded_models
 say "ready"

@@ -9,8 +9,8 @@ cd "$root"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONDONTWRITEBYTECODE=1
 py="${YAP_VENV:-$root/.venv}/bin/python"
 echo "[test] ruff"
-"$py" -m ruff check common bridge serving quantize bench yap_pipecat tests model_repository
+"$py" -m ruff check common bridge serving ops quantize bench yap_pipecat tests model_repository
 echo "[test] mypy"
-"$py" -m mypy common bridge serving quantize bench yap_pipecat
+"$py" -m mypy common bridge serving ops quantize bench yap_pipecat
 echo "[test] pytest"
 exec "$py" -m pytest -p no:cacheprovider "$@"

@@ -12,17 +12,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from common.deploy import DEPLOY_MODELS
+from common.settings import Setting, SettingsError, Text, resolve
 from serving.chat.config import CHAT_SETTINGS
 from serving.screen_intent.classifier import SCREEN_INTENT_SETTINGS
-from serving.settings import Setting, SettingsError, parse_text, resolve
 
 TOKENIZER_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "tokenizer",
         "TOKENIZER_MODEL",
+        Text(),
         "auto",
-        parse_text,
         "auto: the chat tokenizer (the classifier's when DEPLOY_MODELS=tool), or a folder",
+        parameter="tokenizer",
     ),
 )
 
@@ -33,7 +34,8 @@ def tokenizer_folder(
     found = resolve(TOKENIZER_SETTINGS, parameters, environ, model_name=model_name)
     choice = found["tokenizer"]
     if choice == "auto":
-        if environ.get("DEPLOY_MODELS", "both").strip().lower() == "tool":
+        mode = resolve((DEPLOY_MODELS,), {}, environ, model_name=model_name)[DEPLOY_MODELS.key]
+        if mode == "tool":
             tool = resolve(SCREEN_INTENT_SETTINGS, {}, environ, model_name=model_name)
             choice = tool["model"]
         else:

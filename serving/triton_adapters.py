@@ -7,10 +7,8 @@ so that nothing here needs the stub to be imported by a test.
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,13 +16,6 @@ import numpy as np
 from serving.chat.engine import Delta
 from serving.chat.metrics import COUNTER, GAUGE, SPECS
 from serving.chat.request import ChatRequest
-
-
-def ensure_project_importable(model_file: str) -> None:
-    """Models live in ``<repo>/model_repository/<name>/<version>/model.py``."""
-    root = str(Path(model_file).resolve().parents[3])
-    if root not in sys.path:
-        sys.path.insert(0, root)
 
 
 def read_inputs(pb_utils: Any, request: Any, names: Iterable[str]) -> dict[str, Any]:

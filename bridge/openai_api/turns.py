@@ -31,12 +31,8 @@ from bridge.protocol.effects import (
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.screen_context import CaptureMemory, router_context
 from bridge.protocol.sessions import Session
-from bridge.protocol.turn_machine import (
-    SAMPLING_KEYS,
-    TurnMachine,
-    TurnPlan,
-    turn_sampling,
-)
+from bridge.protocol.turn_machine import TurnMachine, TurnPlan
+from common.generation import turn_sampling
 from common.history import SessionHistory
 
 
@@ -46,8 +42,8 @@ def engine_sampling(
     """``sampling_parameters`` of the turn: a Yap turn's, plus OpenAI's seed, logit_bias and
     stop strings (after the chat template's own)."""
     sampling = turn_sampling(
-        {key: config.sampling_default(key) for key in SAMPLING_KEYS},
-        request.sampling,
+        config.sampling_defaults,
+        request.sampling.sampling_parameters() if request.sampling else {},
         max_tokens=request.max_tokens,
         phrase_bias=phrase_bias if request.phrase_bias else {},
     )

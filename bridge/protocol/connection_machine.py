@@ -83,14 +83,7 @@ from bridge.protocol.messages import Pong as PongMessage
 from bridge.protocol.ratelimit import SlidingWindowLimiter
 from bridge.protocol.screen_context import router_context
 from bridge.protocol.sessions import Session, SessionStore
-from bridge.protocol.turn_machine import (
-    SAMPLING_KEYS,
-    TurnMachine,
-    TurnPlan,
-    TurnRules,
-    failure_frame,
-    turn_sampling,
-)
+from bridge.protocol.turn_machine import TurnMachine, TurnPlan, TurnRules, failure_frame
 from bridge.protocol.validation import (
     ChatPromptChange,
     FollowupRequest,
@@ -104,6 +97,7 @@ from bridge.protocol.validation import (
     validate_warm_history,
     validate_warm_persona,
 )
+from common.generation import turn_sampling
 from common.history import (
     HistoryTurn,
     SessionHistory,
@@ -152,7 +146,6 @@ class ConnectionMachine:
         self.cancel_limiter = SlidingWindowLimiter(
             config.ws_max_cancels_per_window, config.ws_cancel_window_seconds, clock=clock
         )
-        self._sampling_defaults = {key: config.sampling_default(key) for key in SAMPLING_KEYS}
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -246,8 +239,8 @@ class ConnectionMachine:
 
     def _sampling(self, session: Session) -> dict[str, Any]:
         return turn_sampling(
-            self._sampling_defaults,
-            session.sampling,
+            self.config.sampling_defaults,
+            session.sampling.sampling_parameters() if session.sampling else {},
             max_tokens=self.config.chat_max_out,
             phrase_bias=self.phrase_bias,
         )

@@ -73,8 +73,6 @@ class ErrorCode(StrEnum):
     TOO_MANY_SYNONYMS = "too_many_synonyms"
     INVALID_PERSONALITY_SYNONYM = "invalid_personality_synonym"
     DUPLICATE_PERSONALITY_SYNONYM = "duplicate_personality_synonym"
-    # Kept for completeness; never produced: decision 3 accepts any valid personality.
-    PERSONALITY_NOT_IN_LIST = "personality_not_in_list"
     # added: wrong types that crash the reference with internal_error
     INVALID_HISTORY_TEXT = "invalid_history_text"
     INVALID_USER_UTTERANCE = "invalid_user_utterance"
@@ -82,7 +80,6 @@ class ErrorCode(StrEnum):
     # turn failures (decision 3: a turn never dies silently)
     INTERNAL_ERROR = "internal_error"
     GENERATION_TIMEOUT = "generation_timeout"  # added
-    TOOL_TIMEOUT = "tool_timeout"  # added
     ENGINE_UNAVAILABLE = "engine_unavailable"  # added
 
 
@@ -181,9 +178,6 @@ WARM_PERSONA_PROMPT_REQUIRED = "chat_prompt is required to warm persona"
 ANALYSIS_TEXT_REQUIRED = "analysis_text is required"
 FOLLOWUP_NEEDS_CHAT_PROMPT = "chat_prompt must be set in session (send in start)"
 
-CHAT_PROMPT_NO_CHANGE = "no change"
-CHAT_PROMPT_UPDATED = "updated"
-
 
 def _whole_seconds(seconds: float) -> int:
     # Windows are printed as integers (§9.1).
@@ -238,12 +232,6 @@ def synonym_invalid(name: str) -> str:
 
 def duplicate_synonym(synonym: str) -> str:
     return f"duplicate synonym '{synonym}' - already used as personality or synonym"
-
-
-def personality_not_in_list(personality: str) -> str:
-    return (
-        f"personality '{personality}' must be one of the available personalities or their synonyms"
-    )
 
 
 def rate_limit_message(kind: RateLimitKind, limit: int, window_s: float, retry_in: int) -> str:
@@ -359,13 +347,6 @@ def generation_timeout(seconds: float) -> ProtocolError:
     return ProtocolError(
         f"chat generation did not finish within {_format_seconds(seconds)} seconds",
         ErrorCode.GENERATION_TIMEOUT,
-    )
-
-
-def tool_timeout(seconds: float) -> ProtocolError:
-    return ProtocolError(
-        f"tool decision did not finish within {_format_seconds(seconds)} seconds",
-        ErrorCode.TOOL_TIMEOUT,
     )
 
 

@@ -38,9 +38,6 @@ class PersonalityTable:
                 return name
         return None
 
-    def contains(self, word: str) -> bool:
-        return self.canonical(word) is not None
-
     def to_dict(self) -> dict[str, list[str]]:
         return {name: list(synonyms) for name, synonyms in self.entries}
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bridge.protocol import errors
-from bridge.protocol.config import SAMPLING_KEYS, BridgeConfig
+from bridge.protocol.config import BridgeConfig
 from bridge.protocol.errors import ErrorCode, ProtocolError
+from common.generation import SAMPLING_KEYS
 
 
 @dataclass(frozen=True, slots=True)

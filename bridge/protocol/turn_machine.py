@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -58,22 +58,11 @@ from bridge.protocol.effects import (
 from bridge.protocol.errors import ProtocolError
 from bridge.protocol.frames import Done, Final, Frame, Token, ToolCall
 from bridge.protocol.phrases import match_phrase, toolcall_from_text
-from bridge.protocol.sampling import SamplingOverrides
 from bridge.protocol.sessions import Session
-from common.generation import chat_sampling
 from common.history import HistoryTurn, build_chat_messages, with_check_screen_prefix
 
 TAKE_SCREENSHOT = '[{"name": "take_screenshot"}]'
 NO_TOOL = "[]"
-SAMPLING_KEYS = (
-    "temperature",
-    "top_p",
-    "top_k",
-    "min_p",
-    "repetition_penalty",
-    "presence_penalty",
-    "frequency_penalty",
-)
 # What done.timings carries from the chat model's stats (the OpenAI door reads usage and the
 # finish reason from here).
 STAT_KEYS = (
@@ -85,20 +74,6 @@ STAT_KEYS = (
     "finish_reason",
     "timeline",
 )
-
-
-def turn_sampling(
-    defaults: Mapping[str, Any],
-    overrides: SamplingOverrides | None,
-    *,
-    max_tokens: int,
-    phrase_bias: Mapping[str, float],
-) -> dict[str, Any]:
-    """``sampling_parameters`` of a chat turn: the defaults, the client's overrides, budgets."""
-    values = {key: defaults[key] for key in SAMPLING_KEYS}
-    if overrides is not None:
-        values.update(overrides.sampling_parameters())
-    return chat_sampling(values, max_tokens=max_tokens, phrase_bias=phrase_bias)
 
 
 def failure_frame(exc: BaseException) -> ProtocolError:

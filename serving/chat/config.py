@@ -1,7 +1,7 @@
 """The chat model's engine settings: one table, read once at model load.
 
 Each row can be set in ``model_repository/chat/config.pbtxt`` (parameter key) or overridden by
-its env var; see ``serving.settings`` for the precedence. Serving another model on a GPU is a
+its env var; see ``common.settings`` for the precedence. Serving another model on a GPU is a
 matter of these settings alone, e.g. ``CHAT_MODEL=/models/my-12b-awq CHAT_GPU_FRAC=0.85``.
 """
 
@@ -14,149 +14,152 @@ from pathlib import Path
 from typing import Any
 
 from common import paths
-from quantize import detect, hardware
-from serving.settings import (
+from common.generation import CHAT_MAX_LEN, CHAT_MAX_OUT
+from common.settings import (
+    Bool,
+    Choice,
+    Float,
+    Int,
+    JsonObject,
     Setting,
     SettingsError,
-    parse_bool,
-    parse_choice,
-    parse_float,
-    parse_int,
-    parse_json_object,
-    parse_text,
+    Text,
     resolve,
 )
+from quantize import detect, hardware
 
 AUTO = "auto"
 CHAT_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "model",
         "CHAT_MODEL",
+        Text(),
         str(paths.EMBEDDED_CHAT_DIR),
-        parse_text,
         "chat checkpoint: a local folder (or a hub id where a hub is reachable)",
+        parameter="model",
     ),
     Setting(
-        "tokenizer", "CHAT_TOKENIZER", "", parse_text, "tokenizer folder (default: the model's)"
-    ),
-    Setting(
-        "served_model_name",
-        "CHAT_MODEL_NAME",
+        "CHAT_TOKENIZER",
+        Text(),
         "",
-        parse_text,
-        "name reported in metrics and logs (default: the folder name)",
+        "tokenizer folder (default: the model's)",
+        parameter="tokenizer",
     ),
     Setting(
-        "dtype",
+        "CHAT_MODEL_NAME",
+        Text(),
+        "",
+        "name reported in metrics and logs (default: the folder name)",
+        parameter="served_model_name",
+    ),
+    Setting(
         "CHAT_DTYPE",
+        Choice("default", AUTO, "bfloat16", "float16", "float32"),
         "default",
-        parse_choice("default", AUTO, "bfloat16", "float16", "float32"),
         "compute dtype; default: bfloat16 on CPUs with AVX512-BF16/AMX and GPUs of compute "
         "capability 8.0+, float32 on other CPUs (6x faster there than bf16), float16 on older "
         "GPUs, the checkpoint's own for quantized models; auto: the checkpoint's dtype",
+        parameter="dtype",
     ),
     Setting(
-        "cpu_threads_bind",
         "CHAT_CPU_THREADS_BIND",
+        Text(),
         "default",
-        parse_text,
         "engine threads on CPU; default: all usable cores (affinity and cgroup quota) with none "
         "reserved on machines of up to 3 cores (30-40 % lower TTFT on 2 cores), vLLM's auto "
         "binding from 4 cores on; auto or nobind: vLLM's own; or a CPU list such as 0-3",
+        parameter="cpu_threads_bind",
     ),
     Setting(
-        "quantization",
         "QUANTIZATION",
+        Text(),
         AUTO,
-        parse_text,
         "auto (serve the checkpoint as it is), none, 4bit, 8bit, or a vLLM method name",
+        parameter="quantization",
     ),
     Setting(
-        "kv_cache_dtype",
         "CHAT_KV_CACHE_DTYPE",
+        Choice("default", AUTO, "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"),
         "default",
-        parse_choice("default", AUTO, "fp8", "fp8_e4m3", "fp8_e5m2", "bfloat16"),
         "KV-cache dtype; default: fp8 on Hopper/Ada GPUs and AVX-512 CPUs (half the KV "
         "memory), else vLLM's auto; auto: the model's dtype",
+        parameter="kv_cache_dtype",
     ),
+    CHAT_MAX_LEN.for_parameter("max_model_len"),
+    CHAT_MAX_OUT.for_parameter("max_tokens"),
     Setting(
-        "max_model_len",
-        "CHAT_MAX_LEN",
-        5025,
-        parse_int(64),
-        "max tokens per sequence: 1650 persona + 3000 history + 350 user + 25",
-    ),
-    Setting("max_tokens", "CHAT_MAX_OUT", 150, parse_int(1), "default max_tokens per request"),
-    Setting(
-        "gpu_memory_utilization",
         "CHAT_GPU_FRAC",
+        Float(0.05, 0.99),
         0.90,
-        parse_float(0.05, 0.99),
         "GPU memory fraction for vLLM (GPU only)",
+        parameter="gpu_memory_utilization",
     ),
     Setting(
-        "cpu_kv_cache_gib",
         "CHAT_CPU_KV_GIB",
+        Int(1),
         1,
-        parse_int(1),
         "KV-cache space in whole GiB (CPU only; sets VLLM_CPU_KVCACHE_SPACE)",
+        parameter="cpu_kv_cache_gib",
     ),
-    Setting("enable_prefix_caching", "CHAT_PREFIX_CACHING", True, parse_bool, "prefix caching"),
-    Setting("enable_chunked_prefill", "CHAT_CHUNKED_PREFILL", True, parse_bool, "chunked prefill"),
     Setting(
-        "enforce_eager",
+        "CHAT_PREFIX_CACHING", Bool(), True, "prefix caching", parameter="enable_prefix_caching"
+    ),
+    Setting(
+        "CHAT_CHUNKED_PREFILL", Bool(), True, "chunked prefill", parameter="enable_chunked_prefill"
+    ),
+    Setting(
         "CHAT_ENFORCE_EAGER",
+        Choice(AUTO, "true", "false", "1", "0", "yes", "no", "on", "off"),
         AUTO,
-        parse_text,
         "auto (eager on CPU: fast start; compiled on GPU), true or false",
+        parameter="enforce_eager",
     ),
-    Setting("max_num_seqs", "CHAT_MAX_NUM_SEQS", 64, parse_int(1), "max concurrent sequences"),
+    Setting("CHAT_MAX_NUM_SEQS", Int(1), 64, "max concurrent sequences", parameter="max_num_seqs"),
     Setting(
-        "max_num_batched_tokens",
         "CHAT_MAX_BATCHED_TOKENS",
+        Int(0),
         0,
-        parse_int(0),
         "tokens per engine step (0: vLLM's default)",
+        parameter="max_num_batched_tokens",
     ),
-    Setting("tensor_parallel_size", "CHAT_TP", 1, parse_int(1), "tensor-parallel GPUs"),
-    Setting("seed", "CHAT_SEED", 0, parse_int(0), "engine seed"),
+    Setting("CHAT_TP", Int(1), 1, "tensor-parallel GPUs", parameter="tensor_parallel_size"),
+    Setting("CHAT_SEED", Int(0), 0, "engine seed", parameter="seed"),
     Setting(
-        "enable_thinking",
         "CHAT_TEMPLATE_ENABLE_THINKING",
+        Bool(),
         False,
-        parse_bool,
         "passed to the chat template as enable_thinking",
+        parameter="enable_thinking",
     ),
     Setting(
-        "cancel_poll_ms",
         "CHAT_CANCEL_POLL_MS",
+        Float(0.5, 1000),
         100.0,
-        parse_float(0.5, 1000),
         "how often streams are polled for client cancellation (each poll is an IPC round trip "
         "that now and then stalls the Python backend ~0.5 s; clients that send "
         "abort_request_id are stopped at once instead)",
+        parameter="cancel_poll_ms",
     ),
     Setting(
-        "health_check_ms",
         "CHAT_HEALTH_CHECK_MS",
+        Float(50, 60000),
         1000.0,
-        parse_float(50, 60000),
         "how often the engine's health is checked; a dead engine fails every request at once "
         "(UNAVAILABLE) and sets yap_chat_engine_healthy to 0 so the supervisor restarts Triton",
+        parameter="health_check_ms",
     ),
     Setting(
-        "engine_metrics",
         "CHAT_ENGINE_METRICS",
+        Bool(),
         True,
-        parse_bool,
         "export vLLM's engine metrics on Triton's /metrics",
+        parameter="engine_metrics",
     ),
     Setting(
-        "engine_args",
         "CHAT_ENGINE_ARGS",
+        JsonObject(),
         {},
-        parse_json_object,
         "extra vLLM engine arguments as a JSON object (wins over the rows above)",
+        parameter="engine_args",
     ),
 )
 
@@ -219,7 +222,7 @@ class ChatConfig:
         if eager_text == AUTO:
             enforce_eager = device == "cpu"
         else:
-            enforce_eager = parse_bool(eager_text)
+            enforce_eager = Bool()(eager_text)
         kwargs: dict[str, Any] = {
             "model": model,
             "tokenizer": found["tokenizer"] or model,

@@ -1,10 +1,12 @@
-"""vLLM's ``AsyncLLM`` on its own event-loop thread, with prompt rendering and prompt cancellation.
+"""vLLM's ``AsyncLLM`` on its own event-loop thread, with prompt rendering and request aborts.
 
 ``ChatEngine`` is what the Triton chat model drives, and what the benchmark's "vLLM in-process"
 floor uses, so both measure the same code. It does not know about Triton: a request reports its
 outputs through a ``ResponseSink`` and asks whether its client has gone through
-``sink.is_cancelled()``. One watcher task polls every active request's sink every few ms and
-aborts the engine request at once, so nothing keeps generating for a client that left.
+``sink.is_cancelled()``. Nothing keeps generating for a client that left: a client that says so
+(``abort(label)``, the bridge's ``abort_request_id`` on cancel, barge-in and disconnect) stops
+its request at once; for other clients a watcher thread polls the sinks every
+``CHAT_CANCEL_POLL_MS`` (requests sent with ``cancel_poll: false`` are never polled).
 
 Health: a monitor task checks every ``CHAT_HEALTH_CHECK_S`` that vLLM's engine is alive (its
 own ``errored`` flag, and that each engine process still runs). A dead engine fails the requests
@@ -311,9 +313,6 @@ class ChatEngine:
     @property
     def max_model_len(self) -> int:
         return int(self.config.engine_kwargs["max_model_len"])
-
-    def active_requests(self) -> int:
-        return len(self._active)
 
     # -- requests ----------------------------------------------------------------------------
     def submit(self, request: ChatRequest, sink: ResponseSink, *, label: str = "") -> None:

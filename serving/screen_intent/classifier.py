@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from common import paths
+from common.settings import Bool, Float, Int, Setting, SettingsError, Text, resolve
 from quantize.hardware import cpu_flags, has_fast_bf16_cpu
 from serving.screen_intent.features import (
     CONTEXT_MAX_LINES,
@@ -28,59 +29,50 @@ from serving.screen_intent.features import (
     model_input,
     render_line,
 )
-from serving.settings import (
-    Setting,
-    SettingsError,
-    parse_bool,
-    parse_float,
-    parse_int,
-    parse_text,
-    resolve,
-)
 
 SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "model",
         "TOOL_MODEL",
+        Text(),
         str(paths.EMBEDDED_SCREEN_INTENT_DIR),
-        parse_text,
         "sequence-classification checkpoint folder (label 1 or the last label = screen)",
+        parameter="model",
     ),
     Setting(
-        "threshold",
         "TOOL_DECISION_THRESHOLD",
+        Float(0.0, 1.0),
         0.66,
-        parse_float(0.0, 1.0),
         "yes when p(screen) >= threshold",
+        parameter="threshold",
     ),
     Setting(
-        "max_length",
         "TOOL_MAX_LENGTH",
+        Int(8),
         1536,
-        parse_int(8),
         "max classifier input tokens (also capped by the tokenizer's model_max_length)",
+        parameter="max_length",
     ),
     Setting(
-        "history_tokens",
         "TOOL_HISTORY_TOKENS",
+        Int(0),
         160,
-        parse_int(0),
         "budget for earlier user lines, in classifier tokens",
+        parameter="history_tokens",
     ),
     Setting(
-        "language_filter",
         "TOOL_LANGUAGE_FILTER",
+        Bool(),
         True,
-        parse_bool,
         "veto yes for an utterance that is confidently not English (lingua)",
+        parameter="language_filter",
     ),
-    Setting("threads", "TOOL_TORCH_THREADS", 1, parse_int(1), "torch CPU threads"),
+    Setting("TOOL_TORCH_THREADS", Int(1), 1, "torch CPU threads", parameter="threads"),
     Setting(
-        "cpu_bf16",
         "TOOL_CPU_BF16",
+        Bool(),
         True,
-        parse_bool,
         "bf16 autocast on CPUs with AVX512-BF16/AMX (about half the latency); false: float32",
+        parameter="cpu_bf16",
     ),
 )
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from serving.triton_server import DEPLOY_MODES, TritonServer
+from ops.triton_server import DEPLOY_MODES, TritonServer
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from bench import compare
 from bench.loadgen import run_load
 from bridge.protocol.config import BridgeConfig
 from bridge.server import BridgeApp
-from serving.triton_server import TritonServer
+from ops.triton_server import TritonServer
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ import pytest
 from bridge.client import YapClient
 from bridge.protocol.config import BridgeConfig
 from bridge.server import BridgeApp
-from serving.triton_server import TritonServer
+from ops.triton_server import TritonServer
 
 from .helpers import metric, scrape, wait_for
 

@@ -1,4 +1,4 @@
-"""The supervisor (``python -m serving.stack``) as operators run it, against the real stack.
+"""The supervisor (``python -m ops.stack``) as operators run it, against the real stack.
 
 One stack (DEPLOY_MODELS=chat, real tritonserver, real vLLM, real bridge process) serves the
 whole module, in order:
@@ -34,7 +34,7 @@ import pytest
 
 from bridge.client import YapClient
 from common import paths
-from serving.triton_server import free_port
+from ops.triton_server import free_port
 
 from .helpers import wait_for
 
@@ -111,7 +111,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     with output.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "serving.stack"],
+            [sys.executable, "-m", "ops.stack"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -323,7 +323,7 @@ def test_sigterm_to_tritonserver_mid_request_leaves_no_engine_process() -> None:
     SIGTERM while a request streams; its vLLM EngineCore must not outlive it."""
     import tritonclient.grpc.aio as grpcclient
 
-    from serving.triton_server import TritonServer
+    from ops.triton_server import TritonServer
 
     from .helpers import chat_inputs
 

@@ -36,7 +36,7 @@ from pipecat.workers.runner import WorkerRunner  # noqa: E402
 
 from bridge.protocol.config import BridgeConfig  # noqa: E402
 from bridge.server import BridgeApp  # noqa: E402
-from serving.triton_server import TritonServer  # noqa: E402
+from ops.triton_server import TritonServer  # noqa: E402
 from yap_pipecat import YapLLMService  # noqa: E402
 
 from .helpers import metric, scrape, wait_for  # noqa: E402

@@ -13,10 +13,10 @@ import pytest
 
 from bridge.triton_gateway import TritonGateway
 from common import paths
+from ops.triton_server import TritonError, TritonServer
 from quantize import detect
 from quantize.cache import ensure_export
 from quantize.hardware import choose_kv_cache_dtype
-from serving.triton_server import TritonError, TritonServer
 
 from .helpers import with_gateway
 

@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from bridge.triton_gateway import TritonGateway, TritonRequestError, TritonUnavailable
-from serving.triton_server import TritonServer
+from ops.triton_server import TritonServer
 
 from .helpers import (
     bool_input,

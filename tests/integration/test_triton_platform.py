@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from serving.triton_server import DEPLOY_MODES, TritonError, TritonServer
+from ops.triton_server import DEPLOY_MODES, TritonError, TritonServer
 
 from .helpers import with_gateway
 

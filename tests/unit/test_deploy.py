@@ -17,8 +17,8 @@ import yaml
 
 from bridge.protocol.config import BridgeConfig
 from common import paths
-from serving import importcheck
-from serving.stack import SUPERVISOR_SETTINGS
+from ops import importcheck
+from ops.stack import SUPERVISOR_SETTINGS
 
 ROOT = paths.REPO_ROOT
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -90,22 +90,22 @@ def test_cpu_image_is_the_same_dockerfile_with_the_lock_and_embedded_models() ->
     assert re.search(r"^FROM \$\{VARIANT\}\s*$", DOCKERFILE, re.M)
     assert "requirements/lock.txt" in cpu
     assert "download.pytorch.org/whl/cpu" in cpu  # torch==2.13.0+cpu on a user's machine
-    assert "serving.embedded_models" in cpu and "serving.triton_server build" in cpu
+    assert "ops.embedded_models" in cpu and "ops.triton_server build" in cpu
     assert arg("CPU_IMAGE").startswith("python:3.11")
 
 
 def test_every_image_runs_the_import_check_at_build() -> None:
     for name in ("gpu", "cpu"):
-        assert "serving.importcheck --quantize" in stage(name), name
+        assert "ops.importcheck --quantize" in stage(name), name
 
 
 def test_entrypoint_is_the_supervisor_that_serve_sh_runs() -> None:
     entry = re.search(r"^ENTRYPOINT (\[.*\])$", DOCKERFILE, re.M)
     assert entry
     command = json.loads(entry.group(1))
-    assert command[-2:] == ["-m", "serving.stack"]
+    assert command[-2:] == ["-m", "ops.stack"]
     serve = (ROOT / "scripts" / "serve.sh").read_text()
-    assert re.search(r"^exec .*python\" -m serving\.stack", serve, re.M)
+    assert re.search(r"^exec .*python\" -m ops\.stack", serve, re.M)
     assert not (ROOT / "docker" / "entrypoint.sh").exists()  # no second, bash supervisor
 
 
@@ -162,7 +162,7 @@ def test_compose_ships_no_grafana_password() -> None:
 
 
 def test_supervisor_binds_triton_to_loopback_by_default() -> None:
-    defaults = {setting.env: setting.default for setting in SUPERVISOR_SETTINGS}
+    defaults = {setting.name: setting.default for setting in SUPERVISOR_SETTINGS}
     assert defaults["TRITON_HOST"] == "127.0.0.1"
     assert defaults["TRITON_METRICS_HOST"] == ""  # = TRITON_HOST
 
@@ -219,7 +219,7 @@ def test_grace_period_covers_prestop_drain_and_triton_exit(k8s: dict) -> None:
     command = main["lifecycle"]["preStop"]["exec"]["command"]
     assert command[0] == "sleep"
     pre_stop = float(command[1])
-    triton_exit = 15  # serving.triton_server.TritonServer.exit_timeout_s
+    triton_exit = 15  # ops.triton_server.TritonServer.exit_timeout_s
     assert pod["terminationGracePeriodSeconds"] >= pre_stop + drain + triton_exit + 10
 
 

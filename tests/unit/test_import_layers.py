@@ -1,5 +1,6 @@
 """The packages say what they are: no import circle between packages or between modules, and
-the Triton side never imports the bridge (imports read with ``ast``, wherever they are)."""
+the Triton side never imports the bridge or the operations code (``ops``); imports are read
+with ``ast``, wherever they are."""
 
 from __future__ import annotations
 
@@ -7,18 +8,16 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("common", "bridge", "serving", "quantize", "bench")
+PACKAGES = ("common", "bridge", "serving", "ops", "quantize", "bench")
 # Which package may import which (the layering; anything else is a test failure).
 ALLOWED: dict[str, set[str]] = {
     "common": set(),
     "quantize": {"common"},
     "serving": {"common", "quantize"},
     "bridge": {"common"},
-    "bench": {"common", "bridge", "serving", "quantize"},
+    "ops": {"common", "bridge", "serving", "quantize"},
+    "bench": {"common", "bridge", "serving", "ops", "quantize"},
 }
-# Operations code inside ``serving`` that checks or documents the bridge's settings. No Triton
-# model imports it (test below); it belongs in an operations package of its own (issue 12).
-OPERATIONS = {"serving.stack", "serving.preflight", "serving.docs"}
 
 
 def module_name(path: Path) -> str:
@@ -100,7 +99,6 @@ def test_no_import_circle_between_packages_and_the_layers_hold() -> None:
         for target in targets
         if target.split(".")[0] != source.split(".")[0]
         and target.split(".")[0] not in ALLOWED[source.split(".")[0]]
-        and not (source in OPERATIONS and target.startswith("bridge."))
     )
     assert wrong == []
     between = {(s.split(".")[0], t.split(".")[0]) for s, ts in edges.items() for t in ts}
@@ -122,8 +120,7 @@ def test_the_triton_models_never_import_the_bridge() -> None:
             continue
         seen.add(name)
         todo.extend(imports_of(modules[name], modules))
-    assert seen and not {m for m in seen if m.split(".")[0] == "bridge"}
-    assert not seen & OPERATIONS
+    assert seen and not {m for m in seen if m.split(".")[0] in {"bridge", "ops"}}
 
 
 def test_the_cycle_finder_finds_cycles() -> None:

@@ -204,7 +204,7 @@ def test_env_table_markdown_lists_every_variable_once() -> None:
         assert sum(f"| `{var.name}` |" in line for line in lines) == 1
     assert "| `TEXT_API_KEY` | str | required |" in table
     assert "| `WS_MAX_CANCELS_PER_WINDOW` | int | = `WS_MAX_MESSAGES_PER_WINDOW` |" in table
-    bridge_only = env_table_markdown(used_by="bridge")
+    bridge_only = env_table_markdown()
     assert "`CHAT_MODEL`" not in bridge_only
     assert "`TEXT_API_KEY`" in bridge_only
 

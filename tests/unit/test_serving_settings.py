@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from common.settings import SettingsError, markdown_table, resolve
 from serving.chat.config import CHAT_SETTINGS, ChatConfig
 from serving.screen_intent.classifier import ClassifierConfig
-from serving.settings import SettingsError, markdown_table, resolve
 
 
 def checkpoint(tmp_path: Path, name: str = "model", quant: dict | None = None) -> Path:  # type: ignore[type-arg]

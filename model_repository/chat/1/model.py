@@ -13,11 +13,11 @@ except ImportError:  # running from a checkout
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from common.settings import config_parameters
 from serving.chat.config import ChatConfig
 from serving.chat.engine import ChatEngine, Delta, EngineHooks, detect_device, prepare_process
 from serving.chat.metrics import MetricsPump, stat_logger_factory, updates_for_abort
 from serving.chat.request import INPUT_NAMES, RequestError, abort_target, parse_request
-from serving.settings import config_parameters
 from serving.triton_adapters import TritonChatSink, TritonMetricSink, read_inputs
 
 

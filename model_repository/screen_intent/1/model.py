@@ -14,9 +14,9 @@ except ImportError:  # running from a checkout
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
+from common.settings import config_parameters
 from serving.screen_intent.classifier import ClassifierConfig, ScreenIntentClassifier
 from serving.screen_intent.features import parse_context
-from serving.settings import config_parameters
 
 
 def _text(value):

@@ -14,7 +14,7 @@ except ImportError:  # running from a checkout
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from serving.settings import config_parameters
+from common.settings import config_parameters
 from serving.token_budget import TokenBudget, tokenizer_folder
 
 

@@ -1,5 +1,8 @@
 """Triton adapter of serving.turn_prompt (first step of the chat_turn ensemble)."""
 
+import json
+import os
+
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
@@ -11,7 +14,8 @@ except ImportError:  # running from a checkout
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from serving.turn_prompt import TurnError, build_turn
+from common.settings import config_parameters
+from serving.turn_prompt import TurnDefaults, TurnError, build_turn
 
 
 def _text(request, name):
@@ -20,6 +24,16 @@ def _text(request, name):
 
 
 class TritonPythonModel:
+    def initialize(self, args):
+        # The same settings as the bridge (CHAT_MAX_OUT, CHAT_TEMPERATURE..., CHAT_LOGIT_BIAS_FILE).
+        self.defaults = TurnDefaults.resolve(
+            config_parameters(json.loads(args["model_config"])), os.environ
+        )
+        pb_utils.Logger.log_info(
+            f"[turn_prompt] sampling={self.defaults.sampling} max_tokens={self.defaults.max_tokens}"
+            f" phrase_bias={len(self.defaults.phrase_bias)} phrases"
+        )
+
     def execute(self, requests):
         responses = []
         for request in requests:
@@ -29,6 +43,7 @@ class TritonPythonModel:
                     _text(request, "history_text"),
                     _text(request, "user_utterance"),
                     _text(request, "sampling_parameters"),
+                    self.defaults,
                 )
             except TurnError as exc:
                 responses.append(pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc))))

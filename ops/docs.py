@@ -1,6 +1,6 @@
 """Generated README sections: the settings tables come from the code, never typed by hand.
 
-``python -m serving.docs`` rewrites the marked blocks of README.md; ``--check`` exits 1 when the
+``python -m ops.docs`` rewrites the marked blocks of README.md; ``--check`` exits 1 when the
 README is stale (a unit test runs it).
 """
 
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from common import paths
+from common.settings import markdown_table
 
 README = paths.REPO_ROOT / "README.md"
 
@@ -19,43 +20,31 @@ README = paths.REPO_ROOT / "README.md"
 def _bridge_env() -> str:
     from bridge.protocol.config import env_table_markdown
 
-    return env_table_markdown(used_by="bridge")
+    return env_table_markdown()
 
 
 def _chat() -> str:
     from serving.chat.config import CHAT_SETTINGS
-    from serving.settings import markdown_table
 
     return markdown_table(CHAT_SETTINGS)
 
 
 def _screen_intent() -> str:
     from serving.screen_intent.classifier import SCREEN_INTENT_SETTINGS
-    from serving.settings import markdown_table
 
     return markdown_table(SCREEN_INTENT_SETTINGS)
 
 
 def _tokenizer() -> str:
-    from serving.settings import markdown_table
     from serving.token_budget import TOKENIZER_SETTINGS
 
     return markdown_table(TOKENIZER_SETTINGS)
 
 
 def _supervisor() -> str:
-    from serving.stack import SUPERVISOR_SETTINGS
+    from ops.stack import SUPERVISOR_SETTINGS
 
-    rows = ["| env var | default | meaning |", "|---|---|---|"]
-    for setting in SUPERVISOR_SETTINGS:
-        value = setting.default
-        default = (
-            ""
-            if value in (None, "")
-            else f"`{str(value).lower() if isinstance(value, bool) else value}`"
-        )
-        rows.append(f"| `{setting.env}` | {default} | {setting.doc} |")
-    return "\n".join(rows) + "\n"
+    return markdown_table(SUPERVISOR_SETTINGS)
 
 
 SECTIONS: dict[str, Callable[[], str]] = {
@@ -87,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = render(current)
     if args.check:
         if wanted != current:
-            print("README.md tables are stale: run python -m serving.docs", file=sys.stderr)
+            print("README.md tables are stale: run python -m ops.docs", file=sys.stderr)
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")

@@ -25,15 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from common import paths
+from common.deploy import DEPLOY_MODES
 
 DIST_DIR = paths.STATE_DIR / "tritonserver"
 STUB_NAME = "triton_python_backend_stub"
-DEPLOY_MODES = {
-    # Which models each deploy mode loads; the bridge calls the ones its mode needs.
-    "both": ("chat", "screen_intent", "tokenizer", "turn_prompt", "chat_turn"),
-    "chat": ("chat", "tokenizer", "turn_prompt", "chat_turn"),
-    "tool": ("screen_intent", "tokenizer"),
-}
 
 
 class TritonError(RuntimeError):

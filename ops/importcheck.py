@@ -3,8 +3,8 @@ fails at build time instead of at the first request.
 
 The list is not written by hand: it is the closure of the imports (module level and inside
 functions, e.g. ``vllm.v1.engine.async_llm`` that the chat engine imports when it starts) of
-every ``model_repository/*/1/model.py``, of ``bridge.__main__`` and of ``serving.stack``,
-followed through the project's own modules. ``python -m serving.importcheck`` imports each one
+every ``model_repository/*/1/model.py``, of ``bridge.__main__`` and of ``ops.stack``,
+followed through the project's own modules. ``python -m ops.importcheck`` imports each one
 and exits 1 naming every module that fails; the Dockerfile runs it as a build step.
 """
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 from common import paths
 
-PROJECT = ("common", "bridge", "serving", "quantize")
-ENTRY_POINTS = ("bridge.__main__", "serving.stack", "serving.chat.reaper")
+PROJECT = ("common", "bridge", "serving", "ops", "quantize")
+ENTRY_POINTS = ("bridge.__main__", "ops.stack", "serving.chat.reaper")
 # Provided by Triton's Python stub at run time, not importable in a plain interpreter.
 STUB_ONLY = {"triton_python_backend_utils"}
 # Imported only for optional tools (exports, benchmarks), checked with --quantize.

@@ -13,15 +13,16 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from bridge.protocol.config import BridgeConfig, ConfigError
 from common import paths
-from serving.settings import Setting, SettingsError, resolve
+from common.settings import Setting, SettingsError, resolve
 
 _PARAMETER = re.compile(
     r'parameters\s*\{\s*key:\s*"([^"]+)"\s*value:\s*\{\s*string_value:\s*"([^"]*)"\s*\}\s*\}'
 )
 
 
-def config_parameters(model: str, repository: Path = paths.MODEL_REPOSITORY) -> dict[str, str]:
+def pbtxt_parameters(model: str, repository: Path = paths.MODEL_REPOSITORY) -> dict[str, str]:
     """The ``parameters`` of a model's ``config.pbtxt`` (string values, as Triton passes them)."""
     path = repository / model / "config.pbtxt"
     if not path.is_file():
@@ -33,7 +34,7 @@ def _chat(environ: Mapping[str, str]) -> None:
     from serving.chat.config import ChatConfig
 
     # Device only changes hardware defaults (dtype, eager), never whether a value is valid.
-    ChatConfig.resolve(config_parameters("chat"), environ, device="cpu", model_name="chat")
+    ChatConfig.resolve(pbtxt_parameters("chat"), environ, device="cpu", model_name="chat")
 
 
 def _screen_intent(environ: Mapping[str, str]) -> None:
@@ -41,7 +42,7 @@ def _screen_intent(environ: Mapping[str, str]) -> None:
 
     found = resolve(
         SCREEN_INTENT_SETTINGS,
-        config_parameters("screen_intent"),
+        pbtxt_parameters("screen_intent"),
         environ,
         model_name="screen_intent",
     )
@@ -53,15 +54,19 @@ def _screen_intent(environ: Mapping[str, str]) -> None:
         )
 
 
+def _turn_prompt(environ: Mapping[str, str]) -> None:
+    from serving.turn_prompt import TurnDefaults
+
+    TurnDefaults.resolve(pbtxt_parameters("turn_prompt"), environ, model_name="turn_prompt")
+
+
 def _tokenizer(environ: Mapping[str, str]) -> None:
     from serving.token_budget import tokenizer_folder
 
-    tokenizer_folder(config_parameters("tokenizer"), environ, model_name="tokenizer")
+    tokenizer_folder(pbtxt_parameters("tokenizer"), environ, model_name="tokenizer")
 
 
 def _bridge(environ: Mapping[str, str]) -> None:
-    from bridge.protocol.config import BridgeConfig, ConfigError
-
     try:
         BridgeConfig.from_env(environ)
     except ConfigError as exc:
@@ -89,7 +94,7 @@ def check(
     if bridge:
         checks.append(_bridge)
     if mode != "tool":
-        checks.append(_chat)
+        checks.extend((_chat, _turn_prompt))
     if mode != "chat":
         checks.append(_screen_intent)
     checks.append(_tokenizer)

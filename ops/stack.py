@@ -1,6 +1,6 @@
 """The one supervisor: tritonserver with the deploy mode's models, then the bridge, kept running.
 
-``python -m serving.stack`` is what ``scripts/serve.sh`` runs and what the container's entry
+``python -m ops.stack`` is what ``scripts/serve.sh`` runs and what the container's entry
 point runs. In order:
 
 1. every setting (bridge, models of the deploy mode, this supervisor) is checked before anything
@@ -39,58 +39,50 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bridge.protocol.config import BridgeConfig
 from common import paths
-from serving import preflight
-from serving.settings import Setting, parse_bool, parse_float, parse_int, parse_text, resolve
-from serving.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
+from common.settings import Bool, Float, Int, Setting, Text, resolve
+from ops import preflight
+from ops.triton_server import DEPLOY_MODES, TritonServer, die_with_parent, free_port
 
-_PORT = parse_int(0, 65535)
+_PORT = Int(0, 65535)
 SUPERVISOR_SETTINGS: tuple[Setting, ...] = (
     Setting(
-        "triton_host",
         "TRITON_HOST",
+        Text(),
         "127.0.0.1",
-        parse_text,
         "address Triton's gRPC and HTTP ports bind to; loopback keeps Triton's unauthenticated "
         "inference and model-control APIs private (only the bridge is a public door)",
     ),
     Setting(
-        "triton_metrics_host",
         "TRITON_METRICS_HOST",
+        Text(),
         "",
-        parse_text,
         "address of Triton's metrics port (empty: TRITON_HOST; 0.0.0.0 lets Prometheus scrape)",
     ),
-    Setting("triton_grpc_port", "TRITON_GRPC_PORT", 8001, _PORT, "Triton gRPC port"),
-    Setting("triton_http_port", "TRITON_HTTP_PORT", 8090, _PORT, "Triton HTTP port"),
-    Setting("triton_metrics_port", "TRITON_METRICS_PORT", 8002, _PORT, "Triton metrics port"),
+    Setting("TRITON_GRPC_PORT", _PORT, 8001, "Triton gRPC port"),
+    Setting("TRITON_HTTP_PORT", _PORT, 8090, "Triton HTTP port"),
+    Setting("TRITON_METRICS_PORT", _PORT, 8002, "Triton metrics port"),
     Setting(
-        "start_timeout_s",
         "TRITON_START_TIMEOUT_S",
+        Float(1.0, 86400.0),
         900.0,
-        parse_float(1.0, 86400.0),
         "seconds Triton may take to load the models (a first start that fails ends the run)",
     ),
     Setting(
-        "restart_backoff_s",
         "TRITON_RESTART_BACKOFF_S",
+        Float(0.0, 600.0),
         1.0,
-        parse_float(0.0, 600.0),
         "wait before restarting a tritonserver that died; doubles after each restart that did "
         "not stay up for a minute",
     ),
     Setting(
-        "restart_backoff_max_s",
-        "TRITON_RESTART_BACKOFF_MAX_S",
-        30.0,
-        parse_float(0.0, 3600.0),
-        "longest wait between restarts",
+        "TRITON_RESTART_BACKOFF_MAX_S", Float(0.0, 3600.0), 30.0, "longest wait between restarts"
     ),
     Setting(
-        "restart_on_engine_dead",
         "RESTART_ON_ENGINE_DEAD",
+        Bool(),
         True,
-        parse_bool,
         "restart Triton when the chat model reports its vLLM engine dead",
     ),
 )
@@ -457,13 +449,15 @@ def main(argv: list[str] | None = None) -> int:
         env=env,
     )
     bridge: BridgeProcess | None = None
+    bridge_config: BridgeConfig | None = None
     if not args.triton_only:
         reach = "127.0.0.1" if triton.host in ("0.0.0.0", "::", "") else triton.host
         env["TRITON_GRPC_URL"] = env.get("TRITON_GRPC_URL") or f"{reach}:{triton.grpc_port}"
-        port = int(env.get("BRIDGE_PORT") or 8000)
+        bridge_config = BridgeConfig.from_env(env)
+        port = bridge_config.bridge_port
         bridge = BridgeProcess(
             env=env,
-            host=env.get("BRIDGE_HOST", "0.0.0.0"),
+            host=bridge_config.bridge_host,
             port=port,
             log_path=paths.STATE_DIR
             / "logs"
@@ -483,14 +477,14 @@ def main(argv: list[str] | None = None) -> int:
         f"starting tritonserver ({mode}: {', '.join(DEPLOY_MODES[mode])}); model loading takes "
         f"~25-90 s, progress below; log {triton.log_path}"
     )
-    from bridge.protocol.config import BridgeConfig
-
-    drain_s = BridgeConfig.from_env(env).drain_timeout_s if bridge is not None else 0.0
+    drain_s = bridge_config.drain_timeout_s if bridge_config is not None else 0.0
     supervisor = Supervisor(
         triton,
         bridge,
-        start_timeout_s=settings["start_timeout_s"],
-        backoff=Backoff(settings["restart_backoff_s"], settings["restart_backoff_max_s"]),
+        start_timeout_s=settings["triton_start_timeout_s"],
+        backoff=Backoff(
+            settings["triton_restart_backoff_s"], settings["triton_restart_backoff_max_s"]
+        ),
         watch_engine=mode != "tool" and settings["restart_on_engine_dead"],
         drain_timeout_s=drain_s,
         on_bridge_ready=announce,
