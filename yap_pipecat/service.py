@@ -35,6 +35,7 @@ from pipecat.frames.frames import (
 from pipecat.processors.aggregators.llm_context import LLMContext
 from pipecat.processors.frame_processor import FrameDirection
 from pipecat.services.llm_service import LLMService
+from pipecat.services.settings import LLMSettings
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -68,6 +69,24 @@ class YapLLMService(LLMService):
             session_id: the Yap session (default: a new one per service).
             connect_attempts: tries per (re)connection, with backoff, before a turn fails.
         """
+        # Every field set (None where Yap has no such knob: sampling goes in ``sampling``, the
+        # persona comes from the system message), so Pipecat's settings check is satisfied.
+        kwargs.setdefault(
+            "settings",
+            LLMSettings(
+                model="yap",
+                system_instruction=None,
+                temperature=None,
+                max_tokens=None,
+                top_p=None,
+                top_k=None,
+                frequency_penalty=None,
+                presence_penalty=None,
+                seed=None,
+                filter_incomplete_user_turns=False,
+                user_turn_completion_config=None,
+            ),
+        )
         super().__init__(**kwargs)
         self._url = url
         self._api_key = api_key
