@@ -103,6 +103,9 @@ def prepare_chat(output_dir: Path = paths.EMBEDDED_CHAT_DIR, *, force: bool = Fa
 def screen_intent_key(base_model_dir: Path, seed: int = 0) -> dict[str, object]:
     """What the trained classifier depends on: the data, the training code, the base model."""
     from serving.screen_intent import features, training
+    from serving.screen_intent.data import build_dataset
+
+    build_dataset.ensure_built(training.DEFAULT_DATA_PATH)
 
     base_files = sorted(
         f

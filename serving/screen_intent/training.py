@@ -337,6 +337,10 @@ def train(
     output_dir = Path(output_dir)
     base_model_dir = Path(base_model_dir) if base_model_dir else default_base_model_dir()
     data_path = Path(data_path)
+    if data_path == DEFAULT_DATA_PATH:  # generated, not committed: build it if it is stale
+        from serving.screen_intent.data import build_dataset
+
+        build_dataset.ensure_built(data_path)
 
     examples = load_examples(data_path)
     train_set = [

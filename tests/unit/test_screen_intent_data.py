@@ -20,7 +20,7 @@ from serving.screen_intent.data import build_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 DATA_DIR = REPO / "serving" / "screen_intent" / "data"
-DATA = DATA_DIR / "screen_intent.jsonl"
+DATA = build_dataset.ensure_built(DATA_DIR / "screen_intent.jsonl")  # generated, not committed
 GENERATOR = DATA_DIR / "build_dataset.py"
 KEYS = ["id", "context", "captured", "text", "label", "rule", "kind", "group", "split"]
 YES_RULES = {f"yes-{i}" for i in range(1, 5)}

@@ -79,7 +79,9 @@ def test_no_evaluation_row_appears_in_the_training_data(
 ) -> None:
     training = [
         json.loads(line)
-        for line in (DATA_DIR / "screen_intent.jsonl").read_text(encoding="utf-8").splitlines()
+        for line in build_dataset.ensure_built(DATA_DIR / "screen_intent.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
         if line.strip()
     ]
     # A row of training is its current line (its context lines are rows of their own, except

@@ -690,6 +690,18 @@ def summary(records: list[dict]) -> str:
     return "\n".join(out)
 
 
+def ensure_built(path: Path = OUT_PATH) -> Path:
+    """Write the training data to ``path`` unless it is already current (a second or two).
+
+    The file is generated, not committed: the set-up, the training command and the tests call
+    this first, so it always matches the data files and the code of this folder.
+    """
+    text = render(build())
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT_PATH)
