@@ -44,6 +44,8 @@ class Sample:
     engine_ttft_ms: float | None
     total_ms: float
     tokens: int
+    #: Where the TTFT went (ms), from the chat model's wall-clock timeline; see ``phases``.
+    phases: dict[str, float] | None = None
 
     @property
     def overhead_ms(self) -> float | None:
@@ -64,6 +66,38 @@ class Results:
 
     def select(self, path: str, concurrency: int) -> list[Sample]:
         return [s for s in self.samples if s.path == path and s.concurrency == concurrency]
+
+
+#: The TTFT split by the chat model's wall-clock marks (one machine, so the clocks agree):
+#: inbound (client send -> the model hands the request to its engine loop), prompt (rendering,
+#: tokenizing and the engine loop until vLLM's own clock starts), engine (vLLM's first-token
+#: latency), send (first output -> the model's response sender returned), outbound (-> the
+#: client reads the first text).
+PHASES = ("inbound", "prompt", "engine", "send", "outbound")
+_WALL_OFFSET = time.time() - time.perf_counter()
+
+
+def phases_of(sent_perf: float, first_ms: float, stats: dict[str, Any]) -> dict[str, float] | None:
+    """``PHASES`` of one request sent at ``sent_perf`` (perf_counter) whose first text arrived
+    ``first_ms`` later, or None when the model's stats carry no timeline."""
+    timeline = stats.get("timeline") or {}
+    try:
+        submitted = float(timeline["submitted"])
+        first_output = float(timeline["first_output"])
+        first_sent = float(timeline["first_sent"])
+        model_ttft = float(stats["model_ttft_ms"])
+        engine_ttft = float(stats["engine_ttft_ms"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    sent_wall = _WALL_OFFSET + sent_perf
+    first_wall = sent_wall + first_ms / 1000.0
+    return {
+        "inbound": (submitted - sent_wall) * 1000.0,
+        "prompt": model_ttft - engine_ttft,
+        "engine": engine_ttft,
+        "send": (first_sent - first_output) * 1000.0,
+        "outbound": (first_wall - first_sent) * 1000.0,
+    }
 
 
 def messages_for(index: int, nonce: str) -> list[dict[str, str]]:
@@ -107,6 +141,7 @@ async def bridge_requests(
                 timings.get("engine_ttft_ms"),
                 result.total_ms or 0.0,
                 int(timings.get("num_output_tokens") or len(result.tokens)),
+                phases_of(result.sent_at, result.first_token_ms, timings),
             )
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -153,6 +188,7 @@ async def openai_requests(
                 timings.get("engine_ttft_ms"),
                 (time.perf_counter() - started) * 1000.0,
                 tokens,
+                phases_of(started, first, timings),
             )
 
     try:
@@ -190,6 +226,7 @@ async def grpc_requests(grpc_url: str, concurrency: int, count: int, nonce: str)
                 stats.get("engine_ttft_ms"),
                 (time.perf_counter() - started) * 1000.0,
                 tokens,
+                phases_of(started, first, stats),
             )
 
     try:
@@ -259,6 +296,7 @@ async def inprocess_requests(engine: Any, concurrency: int, count: int, nonce: s
                 stats.get("engine_ttft_ms"),
                 (time.perf_counter() - sink.started) * 1000.0,
                 sink.tokens,
+                phases_of(sink.started, sink.first, stats),
             )
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -520,6 +558,12 @@ def summarize(results: Results, levels: Sequence[int]) -> list[dict[str, Any]]:
             overhead = [s.overhead_ms for s in chosen if s.overhead_ms is not None]
             decode = [d for s in chosen if (d := s.decode_tok_s)]
             decode_p50 = statistics.median(decode) if decode else None
+            split = [s.phases for s in chosen if s.phases]
+            phases = (
+                {name: statistics.median(p[name] for p in split) for name in PHASES}
+                if split
+                else None
+            )
             rows.append(
                 {
                     "path": path,
@@ -535,6 +579,7 @@ def summarize(results: Results, levels: Sequence[int]) -> list[dict[str, Any]]:
                     "decode_ratio_to_floor": (
                         decode_p50 / floor_decode_p50 if decode_p50 and floor_decode_p50 else None
                     ),
+                    "phases_p50": phases,
                 }
             )
     return rows
@@ -570,6 +615,26 @@ def markdown(rows: list[dict[str, Any]], extras: dict[str, Any], meta: dict[str,
             f"| {f(row['overhead_p50'])} | {f(row['overhead_p95'])} | {ratio} "
             f"| {f(row.get('decode_tok_s_p50'))} | {decode_text} |"
         )
+    split = [row for row in rows if row.get("phases_p50")]
+    if split:
+        lines += [
+            "",
+            "Where the time to first token goes (p50 of each phase, ms; wall-clock marks of the "
+            "chat model): inbound = client send to the model handing the request to its engine "
+            "loop; prompt = rendering and tokenizing until vLLM's clock starts; engine = vLLM's "
+            "first-token latency; send = first output to the response sender's return; "
+            "outbound = to the client reading the first text.",
+            "",
+            "| path | concurrency | " + " | ".join(PHASES) + " |",
+            "|---|---|" + "---|" * len(PHASES),
+        ]
+        for row in split:
+            phases = row["phases_p50"]
+            lines.append(
+                f"| {names[row['path']]} | {row['concurrency']} | "
+                + " | ".join(f(phases[name]) for name in PHASES)
+                + " |"
+            )
     if extras:
         cw = extras.get("cold_vs_warm", {})
         seq, spec = (
