@@ -254,9 +254,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=None, help="default: serving's")
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     parser.add_argument("--errors", type=int, default=0, help="print this many wrong rows")
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        default=EVAL_DIR,
+        help="folder of conversations_*.jsonl / probes_*.jsonl (default: the evaluation sets)",
+    )
     args = parser.parse_args(argv)
+    if not args.folder.is_dir():
+        parser.error(f"--folder {args.folder}: not a folder")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    report = evaluate(args.model, args.threshold)
+    report = evaluate(args.model, args.threshold, args.folder)
     print(f"model {report['model']} at threshold {report['threshold']} ({report['seconds']} s)")
     print(table(report))
     for row in report["errors"][: args.errors]:

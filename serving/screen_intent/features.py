@@ -22,8 +22,10 @@ from typing import Any
 
 CAPTURED_MARK = "[captured]"
 LINE_SEPARATOR = " | "
-#: Earlier lines the classifier sees (training and serving alike).
-CONTEXT_MAX_LINES = 6
+#: Earlier lines the classifier sees (training and serving alike). Four, not six: on the dev
+#: split the two were level (accuracy 0.930 vs 0.928 with the same rows), and four cost 32 %
+#: less training time, which is what let 180 more hand-written conversations into the budget.
+CONTEXT_MAX_LINES = 4
 
 
 @dataclass(frozen=True, slots=True)

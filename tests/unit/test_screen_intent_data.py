@@ -106,12 +106,12 @@ def test_labels_follow_rules(rows: list[dict]) -> None:
 
 
 def test_size_and_balance(rows: list[dict]) -> None:
-    # The upper bound is the set-up budget: three epochs of this on 2 cores in ~6 minutes.
-    assert 7000 <= len(rows) <= 19500, len(rows)
+    # The upper bound is the set-up budget: two epochs of this on 2 cores in ~7 minutes.
+    assert 7000 <= len(rows) <= 21500, len(rows)
     yes = sum(r["label"] for r in rows) / len(rows)
     assert 0.35 <= yes <= 0.50, yes
     singles = sum(r["kind"] in ("single", "pair") for r in rows) / len(rows)
-    assert 0.25 <= singles <= 0.50, singles  # the rest: conversations, most of them hand-written
+    assert 0.20 <= singles <= 0.50, singles  # the rest: conversations, most of them hand-written
 
 
 def test_every_rule_is_present(rows: list[dict]) -> None:
