@@ -558,6 +558,18 @@ def train(
     return report
 
 
+def _kind_share(text: str) -> tuple[str, float]:
+    """``KIND=SHARE`` of ``--epoch-share``, SHARE in [0, 1]."""
+    kind, _, value = text.partition("=")
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not kind or not 0.0 <= share <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KIND=SHARE with SHARE in [0, 1]")
+    return kind, share
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Fine-tune the screen-intent classifier (CPU).")
     ap.add_argument("--output-dir", type=Path, required=True)
@@ -576,6 +588,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument(
         "--epoch-share",
         action="append",
+        type=_kind_share,
         default=None,
         metavar="KIND=SHARE",
         help="share of a kind's rows one epoch sees (repeatable; default: EPOCH_SHARE)",
@@ -586,17 +599,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="train on the dev rows too (the shipped model; its dev figures are then seen rows)",
     )
     args = ap.parse_args(list(argv) if argv is not None else None)
-    epoch_share: dict[str, float] | None = None
-    if args.epoch_share is not None:
-        epoch_share = {}
-        for item in args.epoch_share:
-            kind, sep, value = item.partition("=")
-            try:
-                epoch_share[kind] = float(value)
-            except ValueError:
-                sep = ""
-            if not sep or not 0.0 <= epoch_share.get(kind, -1.0) <= 1.0:
-                ap.error(f"--epoch-share {item!r}: expected KIND=SHARE with SHARE in [0, 1]")
+    epoch_share = None if args.epoch_share is None else dict(args.epoch_share)
     report = train(
         args.output_dir,
         base_model_dir=args.base_model_dir,
