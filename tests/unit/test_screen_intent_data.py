@@ -106,8 +106,9 @@ def test_labels_follow_rules(rows: list[dict]) -> None:
 
 
 def test_size_and_balance(rows: list[dict]) -> None:
-    # The upper bound is the set-up budget: two epochs of this on 2 cores in ~7 minutes.
-    assert 7000 <= len(rows) <= 21500, len(rows)
+    # The upper bound is the set-up budget: two epochs of this on 2 cores in ~7 minutes (with
+    # the frozen bottom computed once per row, training.FrozenBottomCache).
+    assert 7000 <= len(rows) <= 24000, len(rows)
     yes = sum(r["label"] for r in rows) / len(rows)
     assert 0.35 <= yes <= 0.50, yes
     singles = sum(r["kind"] in ("single", "pair") for r in rows) / len(rows)
