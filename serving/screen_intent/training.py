@@ -263,29 +263,6 @@ def freeze_bottom(model: Any, layers: int) -> list[Any]:
     return frozen
 
 
-def train_mode(model: Any, frozen_layers: int) -> None:
-    """Training mode above the frozen bottom, eval mode (no dropout) in it. The frozen part
-    learns nothing, so its dropout only added noise, and it cost time: an epoch of 4,000 rows
-    took 31-35 s without it and 36-37 s with it here. Dev accuracy was level (0.931 vs 0.933)."""
-    model.train()
-    parts = _bottom_parts(model)
-    if parts is None:
-        return
-    base, stack = parts
-    base.embeddings.eval()
-    for block in list(stack)[:frozen_layers]:
-        block.eval()
-
-
-def _bottom_parts(model: Any) -> tuple[Any, Any] | None:
-    """``(base model, encoder layer list)`` of a BERT-style checkpoint, else None."""
-    base = getattr(model, "base_model", model)
-    stack = getattr(getattr(base, "encoder", None), "layer", None)
-    if getattr(base, "embeddings", None) is None or stack is None:
-        return None
-    return base, stack
-
-
 def epoch_rows(
     kinds: Sequence[str], share: Mapping[str, float], epoch: int, rng_seed: int
 ) -> list[int]:
@@ -435,6 +412,7 @@ def train(
         base_model_dir, num_labels=2, id2label=ID2LABEL, label2id=LABEL2ID
     )
     frozen = freeze_bottom(model, freeze_layers)
+    model.train()
 
     pairs = [e.pair for e in train_set]
     labels = [e.label for e in train_set]
@@ -468,7 +446,9 @@ def train(
     say(f"precision {precision} (bf16 autocast only on CPUs with AVX512-BF16/AMX)")
     epoch_losses: list[float] = []
     for epoch in range(epochs):
-        train_mode(model, freeze_layers)
+        # Dropout stays on in the frozen layers too: switching it off there saved ~10 % of the
+        # time but cost recall on unseen voices (0.802 -> 0.768) and on dev (0.902 -> 0.876).
+        model.train()
         total = 0.0
         for batch in length_batches(lengths, batch_size, order_rng, rows=plan[epoch]):
             enc = encode_pairs(tokenizer, [pairs[i] for i in batch], max_length)
@@ -550,7 +530,6 @@ def train(
             "threshold": threshold,
             "torch_threads": torch.get_num_threads(),
             "frozen": f"embeddings and the first {freeze_layers} encoder layers",
-            "frozen_mode": "eval (no dropout below the first trainable layer)",
             "precision": precision,
             "input_format": "sentence pair (features.model_input)",
         },
