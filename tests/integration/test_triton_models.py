@@ -468,4 +468,6 @@ def test_abort_control_request_stops_a_named_request(triton: TritonServer) -> No
     generated = metric(scrape(triton.metrics_url), "vllm:generation_tokens_total") - metric(
         before, "vllm:generation_tokens_total"
     )
-    assert generated < 20, f"{generated} tokens generated for a request aborted after 3"
+    # Of 400 tokens asked for. The bound leaves room for the three control streams opened before
+    # the abort lands (26 tokens were seen once on a loaded 2-core machine against a bound of 20).
+    assert generated < 60, f"{generated} tokens generated for a request aborted after 3"
