@@ -25,6 +25,7 @@ from common.generation import (
     CHAT_MAX_OUT,
     SAMPLING_KEYS,
     SAMPLING_SETTINGS,
+    load_phrase_bias,
     sampling_problems,
 )
 from common.settings import (
@@ -452,6 +453,12 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             f"WS_END_SENTINEL and WS_CANCEL_SENTINEL are both {end!r}: expected two different "
             "strings"
         )
+    bias_file = values.get("chat_logit_bias_file")
+    if bias_file:
+        try:
+            load_phrase_bias(bias_file)
+        except ValueError as exc:
+            problems.append(str(exc))
     return problems + sampling_problems(values)
 
 

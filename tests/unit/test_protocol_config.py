@@ -167,6 +167,19 @@ def test_sentinels_must_differ() -> None:
         config(WS_END_SENTINEL="STOP", WS_CANCEL_SENTINEL=" STOP ")
 
 
+def test_a_bad_logit_bias_file_is_a_configuration_problem(tmp_path) -> None:
+    missing = tmp_path / "missing.json"
+    with pytest.raises(ConfigError, match=r"CHAT_LOGIT_BIAS_FILE=.*missing\.json: cannot read"):
+        config(CHAT_LOGIT_BIAS_FILE=str(missing))
+    wrong = tmp_path / "list.json"
+    wrong.write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ConfigError, match="expected a non-empty JSON object"):
+        config(CHAT_LOGIT_BIAS_FILE=str(wrong))
+    good = tmp_path / "bias.json"
+    good.write_text('{"Well,": -5}', encoding="utf-8")
+    assert config(CHAT_LOGIT_BIAS_FILE=str(good)).chat_logit_bias_file == str(good)
+
+
 def test_sampling_bounds_are_checked_against_each_other() -> None:
     with pytest.raises(ConfigError) as caught:
         config(CHAT_TOP_K_MIN="10", CHAT_TOP_K_MAX="5", CHAT_TEMPERATURE="1.5")
