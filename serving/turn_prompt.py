@@ -10,15 +10,17 @@ generation as a WebSocket client.
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from common.generation import (
     CHAT_LOGIT_BIAS_FILE,
     CHAT_MAX_OUT,
     GENERATION_SETTINGS,
+    SAMPLING_KEYS,
     load_phrase_bias,
     sampling_defaults,
     sampling_problems,
@@ -42,6 +44,8 @@ class TurnDefaults:
     sampling: dict[str, Any]
     max_tokens: int
     phrase_bias: dict[str, float]
+    #: The accepted range of each §14 key (``CHAT_<KEY>_MIN`` / ``_MAX``), as in the bridge.
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def resolve(
@@ -58,7 +62,53 @@ class TurnDefaults:
             phrase_bias = load_phrase_bias(found[CHAT_LOGIT_BIAS_FILE.key])
         except ValueError as exc:
             raise SettingsError(f"model '{model_name}' has bad settings: {exc}") from None
-        return cls(sampling_defaults(found.values), found[CHAT_MAX_OUT.key], phrase_bias)
+        ranges = {
+            key: (found.values[f"chat_{key}_min"], found.values[f"chat_{key}_max"])
+            for key, _kind in SAMPLING_KEYS
+        }
+        return cls(sampling_defaults(found.values), found[CHAT_MAX_OUT.key], phrase_bias, ranges)
+
+
+def _number(key: str, value: Any, kind: type[int] | type[float]) -> float:
+    """A JSON number of the key's kind (booleans are not numbers; top_k must be integral)."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and kind is int:
+        ok = isinstance(value, int) or (math.isfinite(value) and float(value).is_integer())
+    if not ok:
+        raise TurnError(f"{key} must be a valid {kind.__name__}")
+    return int(value) if kind is int else float(value)
+
+
+def check_overrides(overrides: Mapping[str, Any], defaults: TurnDefaults) -> dict[str, Any]:
+    """The client's §14 overrides checked against the configured ranges (the bridge's rule:
+    out of range is rejected, not clamped); ``max_tokens`` a positive integer, capped at
+    ``CHAT_MAX_OUT``; ``phrase_bias`` an object of numbers. Other keys pass through to the chat
+    model, which checks them itself."""
+    checked: dict[str, Any] = {}
+    kinds = dict(SAMPLING_KEYS)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in kinds:
+            number = _number(key, value, kinds[key])
+            low, high = defaults.ranges.get(key, (-math.inf, math.inf))
+            if not low <= number <= high:  # False for NaN
+                raise TurnError(f"{key} must be between {low} and {high}")
+            checked[key] = number
+        elif key == "max_tokens":
+            tokens = _number(key, value, int)
+            if tokens < 1:
+                raise TurnError("max_tokens must be a positive integer")
+            checked[key] = min(int(tokens), defaults.max_tokens)
+        elif key == "phrase_bias":
+            if not isinstance(value, Mapping) or not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value.values()
+            ):
+                raise TurnError("phrase_bias must be an object of text to number")
+            checked[key] = {str(k): float(v) for k, v in value.items()}
+        else:
+            checked[key] = value
+    return checked
 
 
 def build_turn(
@@ -77,6 +127,7 @@ def build_turn(
         raise TurnError(f"sampling_parameters is not valid JSON: {exc}") from None
     if not isinstance(overrides, Mapping):
         raise TurnError("sampling_parameters must be a JSON object")
+    overrides = check_overrides(overrides, defaults)
     turns = [
         HistoryTurn(turn_id=index, user=user, assistant=assistant)
         for index, (user, assistant) in enumerate(parse_history_text(history_text))

@@ -302,6 +302,19 @@ def test_chat_turn_ensemble_streams_a_whole_turn(triton: TritonServer) -> None:
     assert len(results) >= 3 and len(text.split()) >= 3, text
 
 
+def test_chat_turn_ensemble_applies_the_turn_ranges(triton: TritonServer) -> None:
+    """The ensemble applies the bridge's ranges (CHAT_<KEY>_MIN/_MAX), not just the engine's."""
+    inputs = [
+        bytes_input("system_prompt", SYSTEM),
+        bytes_input("history_text", ""),
+        bytes_input("user_utterance", "hi"),
+        bytes_input("sampling_parameters", json.dumps({"temperature": 1.9})),
+    ]
+    results, errors = asyncio.run(stream_raw(triton.grpc_url, "chat_turn", inputs))
+    assert not results
+    assert errors and "temperature must be between 0.0 and 1.2" in str(errors[0]), errors
+
+
 @pytest.mark.parametrize(
     ("inputs", "expected"),
     [

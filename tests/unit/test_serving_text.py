@@ -12,7 +12,7 @@ from common import paths
 from serving.chat.prompt import PromptBuilder, chatml
 from serving.chat.request import parse_request
 from serving.token_budget import TokenBudget
-from serving.turn_prompt import TurnError, build_turn
+from serving.turn_prompt import TurnDefaults, TurnError, build_turn
 
 pytestmark = pytest.mark.skipif(
     not (paths.EMBEDDED_CHAT_DIR / "tokenizer.json").is_file(),
@@ -96,3 +96,35 @@ def test_chat_turn_step_builds_messages_and_defaults() -> None:
         build_turn("", "", "x", "{")
     with pytest.raises(TurnError, match="the turn is empty"):
         build_turn("", "", "  ", "{}")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"temperature": 1.9}, r"temperature must be between 0\.0 and 1\.2"),
+        ({"temperature": "hot"}, "temperature must be a valid float"),
+        ({"temperature": True}, "temperature must be a valid float"),
+        ({"top_k": 2.5}, "top_k must be a valid int"),
+        ({"top_k": 99}, "top_k must be between 0 and 60"),
+        ({"top_p": float("nan")}, r"top_p must be between 0\.6 and 1\.0"),
+        ({"max_tokens": "many"}, "max_tokens must be a valid int"),
+        ({"max_tokens": 0}, "max_tokens must be a positive integer"),
+        ({"phrase_bias": ["x"]}, "phrase_bias must be an object of text to number"),
+        ({"phrase_bias": {"x": "low"}}, "phrase_bias must be an object of text to number"),
+    ],
+)
+def test_chat_turn_step_rejects_bad_overrides_like_the_bridge(
+    overrides: dict[str, object], message: str
+) -> None:
+    defaults = TurnDefaults.resolve({}, {})
+    with pytest.raises(TurnError, match=message):
+        build_turn("", "", "hi", json.dumps(overrides), defaults)
+
+
+def test_chat_turn_step_accepts_edges_and_caps_max_tokens() -> None:
+    defaults = TurnDefaults.resolve({}, {"CHAT_MAX_OUT": "50"})
+    overrides = {"temperature": 1.2, "top_k": 60.0, "max_tokens": 500, "seed": 7, "top_p": None}
+    _messages, sampling = build_turn("", "", "hi", json.dumps(overrides), defaults)
+    parsed = json.loads(sampling)
+    assert parsed["temperature"] == 1.2 and parsed["top_k"] == 60
+    assert parsed["max_tokens"] == 50 and parsed["seed"] == 7 and parsed["top_p"] == 0.95
