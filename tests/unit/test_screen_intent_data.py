@@ -106,13 +106,14 @@ def test_labels_follow_rules(rows: list[dict]) -> None:
 
 
 def test_size_and_balance(rows: list[dict]) -> None:
-    # The upper bound is the set-up budget: two epochs of this on 2 cores in ~7 minutes (with
-    # the frozen bottom computed once per row, training.FrozenBottomCache).
-    assert 7000 <= len(rows) <= 24000, len(rows)
+    # The upper bound is the set-up budget: two epochs of this on 2 cores in ~6 minutes (three
+    # context lines, bf16), inside the 10-minute first set-up.
+    assert 7000 <= len(rows) <= 27000, len(rows)
     yes = sum(r["label"] for r in rows) / len(rows)
     assert 0.35 <= yes <= 0.50, yes
     singles = sum(r["kind"] in ("single", "pair") for r in rows) / len(rows)
-    assert 0.20 <= singles <= 0.50, singles  # the rest: conversations, most of them hand-written
+    # The rest: conversations, most of them hand-written (their share grows with each round).
+    assert 0.15 <= singles <= 0.50, singles
 
 
 def test_every_rule_is_present(rows: list[dict]) -> None:
