@@ -153,7 +153,7 @@ def prepare_screen_intent(
             f"{training.DEFAULT_DATA_PATH.name} (a few minutes on 2 cores)",
             flush=True,
         )
-        training.train(staging, base_model_dir=base_model_dir, seed=0, final=True)
+        training.train(staging, base_model_dir=base_model_dir, seed=0, final=True, build_data=False)
         _write_manifest(staging, expected)
         try:
             shutil.rmtree(cached, ignore_errors=True)
