@@ -53,9 +53,19 @@ def write_inputs(folder: Path) -> dict[str, Path]:
             for i in range(16)
         ]
     }
+    # Mid-conversation, as the bridge sends it: four earlier lines, one marked as captured (the
+    # classifier keeps the newest three), so the measured input is as long as a real turn's.
+    earlier = json.dumps(
+        [
+            {"text": "ok I'm on the store page now", "captured": False},
+            {"text": "these are the two jackets I was talking about", "captured": True},
+            {"text": "the green one is cheaper but I'm not sure about the fit", "captured": False},
+            {"text": "my sister said the sizes run small", "captured": False},
+        ]
+    )
     intent = {
         "data": [
-            {"text": _bytes(text), "context": _bytes("")}
+            {"text": _bytes(text), "context": _bytes(earlier)}
             for text in (
                 "what do you think of this outfit?",
                 "tell me a joke",
