@@ -95,6 +95,14 @@ def write_inputs(folder: Path) -> dict[str, Path]:
     return found
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+class Unstable(RuntimeError):
+    """perf_analyzer found no stable measurement in its trials (a loaded or slow machine)."""
+
+
 def run_pa(
     server: TritonServer,
     model: str,
@@ -130,6 +138,8 @@ def run_pa(
         args += ["--profile-export-file", str(export)]
     env = launch_env()
     done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0 and "Failed to obtain stable measurement" in done.stdout:
+        raise Unstable(f"{model} at concurrency {concurrency}: no stable measurement")
     if done.returncode != 0:
         raise RuntimeError(
             f"perf_analyzer failed ({done.returncode}):\n"
@@ -204,6 +214,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--only",
+        choices=("chat", "screen_intent"),
+        default=None,
+        help="profile one model family only (default: both)",
+    )
     args = parser.parse_args(argv)
     if not PERF_ANALYZER.exists():
         sys.exit(
@@ -218,10 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, TritonServer(models=DEPLOY_MODES["both"]) as server:
         folder = Path(tmp)
         inputs = write_inputs(folder)
-        for model, title, levels in (
+        chat_runs = (
             ("chat", "chat (streaming, 24 output tokens)", chat_levels),
             ("chat_turn", "chat_turn ensemble (streaming)", chat_levels[:2]),
-        ):
+        )
+        for model, title, levels in chat_runs if args.only != "screen_intent" else ():
             lines += [
                 f"### {title}",
                 "",
@@ -230,15 +247,20 @@ def main(argv: list[str] | None = None) -> int:
             ]
             for level in levels:
                 export = folder / f"{model}-{level}.json"
-                run_pa(
-                    server,
-                    model,
-                    inputs[model],
-                    level,
-                    streaming=True,
-                    export=export,
-                    interval_ms=interval,
-                )
+                try:
+                    run_pa(
+                        server,
+                        model,
+                        inputs[model],
+                        level,
+                        streaming=True,
+                        export=export,
+                        interval_ms=interval,
+                    )
+                except Unstable:
+                    report[f"{model}_c{level}"] = None
+                    lines.append(f"| {level} | no stable measurement in 4 windows | | | | |")
+                    continue
                 found = report[f"{model}_c{level}"] = streaming_latencies(export)
                 cells = [
                     "-" if found[k] is None else f"{found[k]:.1f}"
@@ -248,47 +270,50 @@ def main(argv: list[str] | None = None) -> int:
                     f"| {level} | {int(found['requests'] or 0)} | " + " | ".join(cells) + " |"
                 )
             lines.append("")
-        lines += [
-            "### screen_intent: what dynamic batching buys",
-            "",
-            "| concurrency | with dynamic batching: infer/s | p50 ms | without: infer/s | p50 ms |",
-            "|---|---|---|---|---|",
-        ]
+        if args.only != "chat":
+            lines += [
+                "### screen_intent: what dynamic batching buys",
+                "",
+                "| concurrency | with dynamic batching: infer/s | p50 ms "
+                "| without: infer/s | p50 ms |",
+                "|---|---|---|---|---|",
+            ]
 
-        def intent_throughput(level: int) -> tuple[float | None, float | None]:
-            return throughput(
-                run_pa(
-                    server,
-                    "screen_intent",
-                    inputs["screen_intent"],
-                    level,
-                    streaming=False,
-                    export=None,
-                    interval_ms=interval,
+            def intent_throughput(level: int) -> tuple[float | None, float | None]:
+                try:
+                    stdout = run_pa(
+                        server,
+                        "screen_intent",
+                        inputs["screen_intent"],
+                        level,
+                        streaming=False,
+                        export=None,
+                        interval_ms=interval,
+                    )
+                except Unstable:
+                    return None, None
+                return throughput(stdout)
+
+            batched = {level: intent_throughput(level) for level in intent_levels}
+            report["screen_intent_batch_sizes"] = batch_sizes(server, "screen_intent")
+            reload_without_batching(server)
+            time.sleep(1)
+            for level in intent_levels:
+                plain = intent_throughput(level)
+                with_b = batched[level]
+                report[f"screen_intent_c{level}"] = {"batched": with_b, "unbatched": plain}
+                lines.append(
+                    "| " + " | ".join([str(level), *(_cell(v) for v in (*with_b, *plain))]) + " |"
                 )
-            )
-
-        batched = {level: intent_throughput(level) for level in intent_levels}
-        report["screen_intent_batch_sizes"] = batch_sizes(server, "screen_intent")
-        reload_without_batching(server)
-        time.sleep(1)
-        for level in intent_levels:
-            plain = intent_throughput(level)
-            with_b = batched[level]
-            report[f"screen_intent_c{level}"] = {"batched": with_b, "unbatched": plain}
-            lines.append(
-                f"| {level} | {with_b[0] or 0:.1f} | {with_b[1] or 0:.1f} "
-                f"| {plain[0] or 0:.1f} | {plain[1] or 0:.1f} |"
-            )
-        lines += [
-            "",
-            f"Batch sizes executed with dynamic batching (size: executions): "
-            f"{report['screen_intent_batch_sizes']}",
-        ]
+            lines += [
+                "",
+                f"Batch sizes executed with dynamic batching (size: executions): "
+                f"{report['screen_intent_batch_sizes']}",
+            ]
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "perf-quick" if args.quick else "perf"
+    stem = ("perf-quick" if args.quick else "perf") + (f"-{args.only}" if args.only else "")
     (args.out / f"{stem}.md").write_text(table + "\n")
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=1))
     return 0
