@@ -78,6 +78,43 @@ SAMPLING_SETTINGS: tuple[Setting, ...] = tuple(
 GENERATION_SETTINGS: tuple[Setting, ...] = (CHAT_MAX_OUT, CHAT_LOGIT_BIAS_FILE, *SAMPLING_SETTINGS)
 
 
+def _coerce_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int | float):
+        return float(value)  # OverflowError for huge ints: handled as out of range
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("empty string")
+        return float(text)
+    raise TypeError(f"unsupported type {type(value).__name__}")
+
+
+def _coerce_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("not an integral number")
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ValueError("empty string")
+        return int(text)
+    raise TypeError(f"unsupported type {type(value).__name__}")
+
+
+def coerce_sampling_value(value: Any, kind: type[int] | type[float]) -> float:
+    """A sampling key's value as its kind: a JSON number, or a numeric string; booleans are not
+    numbers and an int key must be integral. TypeError / ValueError when it is none of these,
+    OverflowError for an int too large for a float."""
+    return _coerce_int(value) if kind is int else _coerce_float(value)
+
+
 def sampling_problems(values: Mapping[str, Any]) -> list[str]:
     """Each sampling range that is empty, or whose default lies outside it."""
     problems: list[str] = []

@@ -21,6 +21,7 @@ from common.generation import (
     CHAT_MAX_OUT,
     GENERATION_SETTINGS,
     SAMPLING_KEYS,
+    coerce_sampling_value,
     load_phrase_bias,
     sampling_defaults,
     sampling_problems,
@@ -70,13 +71,13 @@ class TurnDefaults:
 
 
 def _number(key: str, value: Any, kind: type[int] | type[float]) -> float:
-    """A JSON number of the key's kind (booleans are not numbers; top_k must be integral)."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and kind is int:
-        ok = isinstance(value, int) or (math.isfinite(value) and float(value).is_integer())
-    if not ok:
-        raise TurnError(f"{key} must be a valid {kind.__name__}")
-    return int(value) if kind is int else float(value)
+    """A JSON number of the key's kind (the bridge's coercion, minus numeric strings)."""
+    try:
+        if isinstance(value, str):
+            raise TypeError("a string is not a number here")
+        return coerce_sampling_value(value, kind)
+    except (TypeError, ValueError, OverflowError):
+        raise TurnError(f"{key} must be a valid {kind.__name__}") from None
 
 
 def check_overrides(overrides: Mapping[str, Any], defaults: TurnDefaults) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from bridge.protocol import errors
 from bridge.protocol.config import BridgeConfig
 from bridge.protocol.errors import ErrorCode, ProtocolError
-from common.generation import SAMPLING_KEYS
+from common.generation import SAMPLING_KEYS, coerce_sampling_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,36 +61,6 @@ def _range_code(key: str) -> ErrorCode:
     return ErrorCode(f"{key}_out_of_range")
 
 
-def _coerce_float(value: Any) -> float:
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, int | float):
-        return float(value)  # OverflowError for huge ints: handled as out of range
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("empty string")
-        return float(text)
-    raise TypeError(f"unsupported type {type(value).__name__}")
-
-
-def _coerce_int(value: Any) -> int:
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ValueError("not an integral number")
-        return int(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            raise ValueError("empty string")
-        return int(text)
-    raise TypeError(f"unsupported type {type(value).__name__}")
-
-
 def parse_sampling_overrides(
     message: Mapping[str, Any], config: BridgeConfig
 ) -> SamplingOverrides | ProtocolError | None:
@@ -116,7 +86,7 @@ def parse_sampling_overrides(
             continue
         minimum, maximum = config.sampling_range(key)
         try:
-            value: float = _coerce_int(raw) if kind is int else _coerce_float(raw)
+            value: float = coerce_sampling_value(raw, kind)
         except OverflowError:
             return errors.start_rejected(
                 _range_code(key), errors.sampling_out_of_range(key, minimum, maximum)
