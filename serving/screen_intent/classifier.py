@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from serving.screen_intent.features import (
     model_input,
     render_line,
 )
+from serving.screen_intent.onnx_int8 import ExportError, Int8Session, ensure_int8
 
 SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -73,6 +74,14 @@ SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
         True,
         "bf16 autocast on CPUs with AVX512-BF16/AMX (about half the latency); false: float32",
         parameter="cpu_bf16",
+    ),
+    Setting(
+        "TOOL_CPU_INT8",
+        Bool(),
+        True,
+        "on a CPU where bf16 is not used: an int8 ONNX Runtime export of TOOL_MODEL (made "
+        "once, cached; about a third of fp32's latency); false: torch float32",
+        parameter="cpu_int8",
     ),
 )
 
@@ -169,6 +178,7 @@ class ClassifierConfig:
     language_filter: bool
     threads: int
     cpu_bf16: bool
+    cpu_int8: bool
     summary: str
 
     @classmethod
@@ -195,12 +205,20 @@ class ClassifierConfig:
             language_filter=found["language_filter"],
             threads=found["threads"],
             cpu_bf16=found["cpu_bf16"],
+            cpu_int8=found["cpu_int8"],
             summary=found.describe(),
         )
 
 
 class ScreenIntentClassifier:
-    def __init__(self, config: ClassifierConfig) -> None:
+    """Runs on CUDA in fp16 where there is a GPU; on a CPU with fast bf16 matmuls in torch with
+    bf16 autocast; on other CPUs as an int8 ONNX Runtime session (``onnx_int8``), or in torch
+    fp32 when that is switched off or the checkpoint cannot be exported. ``runtime`` says which.
+    """
+
+    def __init__(
+        self, config: ClassifierConfig, *, log: Callable[[str], None] | None = None
+    ) -> None:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -211,7 +229,9 @@ class ScreenIntentClassifier:
         self.tokenizer.truncation_side = "left"
         device = "cuda" if torch.cuda.is_available() else "cpu"
         dtype = torch.float16 if device == "cuda" else torch.float32
-        self.model = AutoModelForSequenceClassification.from_pretrained(config.model, dtype=dtype)
+        self.model: Any = AutoModelForSequenceClassification.from_pretrained(
+            config.model, dtype=dtype
+        )
         self.model.to(device).eval()
         self.device = device
         # bf16 matmuls where the CPU has them (AVX512-BF16/AMX): about half the latency of fp32
@@ -225,6 +245,27 @@ class ScreenIntentClassifier:
         self.yes_index = 1 if labels >= 2 else 0
         self.is_longformer = "longformer" in str(self.model.config.model_type)
         self.language = EnglishFilter() if config.language_filter else None
+        self.int8: Int8Session | None = None
+        if device == "cpu" and not self.cpu_bf16 and config.cpu_int8 and not self.is_longformer:
+            try:
+                self.int8 = Int8Session(ensure_int8(config.model, log=log), config.threads)
+            except ExportError as exc:
+                if log:
+                    log(f"{exc}; running the classifier in torch float32 instead")
+        if self.int8 is not None:
+            self.model = None  # the session holds its own copy of the weights
+        if log:
+            log(f"classifier runtime: {self.runtime}")
+
+    @property
+    def runtime(self) -> str:
+        """Which engine and precision answer: ``onnx-int8``, ``torch-bf16``, ``torch-fp32`` or
+        ``cuda-fp16``."""
+        if self.int8 is not None:
+            return "onnx-int8"
+        if self.device == "cuda":
+            return "cuda-fp16"
+        return "torch-bf16" if self.cpu_bf16 else "torch-fp32"
 
     def model_input(self, utterance: str, earlier: Sequence[str | ContextLine]) -> tuple[str, str]:
         """The sentence pair for one turn (``features.model_input``), with the earlier lines cut
@@ -241,11 +282,8 @@ class ScreenIntentClassifier:
             used += cost
         return model_input(utterance, reversed(kept))
 
-    def classify(self, items: Sequence[tuple[str, Sequence[str | ContextLine]]]) -> list[Decision]:
-        """Classify a batch of (utterance, earlier user lines)."""
+    def _torch_logits(self, encoded: Any) -> Any:
         torch = self._torch
-        pairs = [self.model_input(utterance, earlier) for utterance, earlier in items]
-        encoded = encode_pairs(self.tokenizer, pairs, self.max_length).to(self.device)
         extra = {}
         if self.is_longformer:
             global_mask = torch.zeros_like(encoded["input_ids"])
@@ -255,7 +293,17 @@ class ScreenIntentClassifier:
             torch.inference_mode(),
             torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cpu_bf16),
         ):
-            logits = self.model(**encoded, **extra).logits.float()
+            return self.model(**encoded, **extra).logits.float()
+
+    def classify(self, items: Sequence[tuple[str, Sequence[str | ContextLine]]]) -> list[Decision]:
+        """Classify a batch of (utterance, earlier user lines)."""
+        torch = self._torch
+        pairs = [self.model_input(utterance, earlier) for utterance, earlier in items]
+        encoded = encode_pairs(self.tokenizer, pairs, self.max_length).to(self.device)
+        if self.int8 is not None:
+            logits = torch.from_numpy(self.int8.logits({k: v.numpy() for k, v in encoded.items()}))
+        else:
+            logits = self._torch_logits(encoded)
         if logits.shape[-1] == 1:
             probabilities = torch.sigmoid(logits[:, 0]).tolist()
         else:

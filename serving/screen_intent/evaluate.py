@@ -89,13 +89,24 @@ def load_probes(folder: Path = EVAL_DIR) -> list[Case]:
     return out
 
 
+#: ``--runtime``: the settings that pick the classifier's CPU runtime ("serving": as served here).
+RUNTIMES: dict[str, dict[str, str]] = {
+    "serving": {},
+    "torch-fp32": {"TOOL_CPU_BF16": "false", "TOOL_CPU_INT8": "false"},
+    "onnx-int8": {"TOOL_CPU_BF16": "false", "TOOL_CPU_INT8": "true"},
+}
+
+
 class Classify:
     """``(utterance, context) -> yes?`` for a batch; the serving classifier by default."""
 
-    def __init__(self, model: Path | None, threshold: float | None) -> None:
+    def __init__(
+        self, model: Path | None, threshold: float | None, runtime: str = "serving"
+    ) -> None:
         from serving.screen_intent.classifier import ClassifierConfig, ScreenIntentClassifier
 
         environ = dict(os.environ)
+        environ.update(RUNTIMES[runtime])
         if model is not None:
             environ["TOOL_MODEL"] = str(model)
         if threshold is not None:
@@ -222,16 +233,20 @@ def table(report: dict[str, Any]) -> str:
 
 
 def evaluate(
-    model: Path | None = None, threshold: float | None = None, folder: Path = EVAL_DIR
+    model: Path | None = None,
+    threshold: float | None = None,
+    folder: Path = EVAL_DIR,
+    runtime: str = "serving",
 ) -> dict[str, Any]:
     started = time.monotonic()
-    classify = Classify(model, threshold)
+    classify = Classify(model, threshold, runtime)
     conversations = run_conversations(load_conversations(folder), classify)
     probes = run_cases(load_probes(folder), classify)
     sets = {"conversations": summarise(conversations), "probes": summarise(probes)}
     report: dict[str, Any] = {
         "model": str(classify.config.model),
         "threshold": classify.config.threshold,
+        "runtime": classify.classifier.runtime,
         "sets": sets,
         "errors": errors(conversations) + errors(probes),
         "seconds": round(time.monotonic() - started, 1),
@@ -260,12 +275,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=EVAL_DIR,
         help="folder of conversations_*.jsonl / probes_*.jsonl (default: the evaluation sets)",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=sorted(RUNTIMES),
+        default="serving",
+        help="the classifier's CPU runtime (default: the one serving picks on this CPU)",
+    )
     args = parser.parse_args(argv)
     if not args.folder.is_dir():
         parser.error(f"--folder {args.folder}: not a folder")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    report = evaluate(args.model, args.threshold, args.folder)
-    print(f"model {report['model']} at threshold {report['threshold']} ({report['seconds']} s)")
+    report = evaluate(args.model, args.threshold, args.folder, args.runtime)
+    print(
+        f"model {report['model']} ({report['runtime']}) at threshold {report['threshold']} "
+        f"({report['seconds']} s)"
+    )
     print(table(report))
     for row in report["errors"][: args.errors]:
         print(json.dumps(row, ensure_ascii=False))

@@ -30,7 +30,9 @@ class TritonPythonModel:
             config_parameters(model_config), os.environ, model_name=args["model_name"]
         )
         pb_utils.Logger.log_info(f"[screen_intent] settings: {config.summary}")
-        self.classifier = ScreenIntentClassifier(config)
+        self.classifier = ScreenIntentClassifier(
+            config, log=lambda line: pb_utils.Logger.log_info(f"[screen_intent] {line}")
+        )
 
     def execute(self, requests):
         items, sizes = [], []

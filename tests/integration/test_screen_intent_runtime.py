@@ -1,0 +1,61 @@
+"""The embedded classifier's CPU runtimes answer alike: int8 ONNX Runtime against torch fp32.
+
+Serving picks the runtime by CPU (bf16 autocast with AVX512-BF16/AMX, else the int8 export);
+both must keep the decisions of the fp32 model the evaluation figures describe. Measured on the
+dev rows of the training data, never on the evaluation sets.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from common import paths
+from serving.screen_intent.classifier import ClassifierConfig, ScreenIntentClassifier
+from serving.screen_intent.data.build_dataset import ensure_built
+from serving.screen_intent.features import ContextLine
+from serving.screen_intent.training import load_examples
+
+pytestmark = pytest.mark.skipif(
+    not (paths.EMBEDDED_SCREEN_INTENT_DIR / "config.json").is_file(),
+    reason="the embedded classifier is not prepared (scripts/setup.sh)",
+)
+
+
+def _classifier(**env: str) -> ScreenIntentClassifier:
+    environ = {"TOOL_LANGUAGE_FILTER": "false", **env}
+    return ScreenIntentClassifier(ClassifierConfig.resolve({}, environ))
+
+
+@pytest.fixture(scope="module")
+def dev_items() -> list[tuple[str, tuple[ContextLine, ...]]]:
+    rows = [e for e in load_examples(ensure_built()) if e.split == "dev"]
+    chosen = random.Random(7).sample(rows, 300)
+    return [
+        (e.text, tuple(ContextLine(t, c) for t, c in zip(e.context, e.captured, strict=True)))
+        for e in chosen
+    ]
+
+
+def test_int8_onnx_keeps_the_fp32_decisions(
+    dev_items: list[tuple[str, tuple[ContextLine, ...]]],
+) -> None:
+    fp32 = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="false")
+    int8 = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="true")
+    assert (fp32.runtime, int8.runtime) == ("torch-fp32", "onnx-int8")
+    want = [d for start in range(0, 300, 32) for d in fp32.classify(dev_items[start : start + 32])]
+    got = [d for start in range(0, 300, 32) for d in int8.classify(dev_items[start : start + 32])]
+    same = sum(a.decision == b.decision for a, b in zip(want, got, strict=True))
+    drift = max(abs(a.probability - b.probability) for a, b in zip(want, got, strict=True))
+    # measured on all 2,694 dev rows: 99.5 % of decisions kept
+    assert same >= 0.98 * len(want), f"only {same} of {len(want)} decisions kept"
+    assert drift < 0.5, f"a probability moved by {drift:.3f}"
+    # batching does not change an answer: one row alone gets what it got in its batch
+    alone = int8.classify([dev_items[5]])[0]
+    assert abs(alone.probability - got[5].probability) < 1e-3
+
+
+def test_switching_int8_off_keeps_torch() -> None:
+    classifier = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="false")
+    assert classifier.runtime == "torch-fp32" and classifier.int8 is None
