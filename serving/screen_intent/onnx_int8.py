@@ -81,6 +81,12 @@ def _export(model_dir: Path, out_dir: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModelForSequenceClassification
 
+    architectures = json.loads((model_dir / "config.json").read_text()).get("architectures")
+    if not any(str(a).endswith("ForSequenceClassification") for a in architectures or ()):
+        raise ExportError(
+            f"{model_dir} is not a sequence-classification checkpoint (architectures: "
+            f"{architectures})"
+        )
     model = AutoModelForSequenceClassification.from_pretrained(model_dir, dtype=torch.float32)
     model.eval()
     accepted = inspect.signature(model.forward).parameters

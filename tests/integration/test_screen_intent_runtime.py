@@ -1,7 +1,7 @@
 """The embedded classifier's CPU runtimes answer alike: int8 ONNX Runtime against torch fp32.
 
-Serving picks the runtime by CPU (bf16 autocast with AVX512-BF16/AMX, else the int8 export);
-both must keep the decisions of the fp32 model the evaluation figures describe. Measured on the
+Serving runs the int8 export on every CPU by default (it is 2-3x faster than torch there), so
+it must keep the decisions of the torch model that the training made. Measured on the
 dev rows of the training data, never on the evaluation sets.
 """
 
@@ -31,7 +31,7 @@ def _classifier(**env: str) -> ScreenIntentClassifier:
 @pytest.fixture(scope="module")
 def dev_items() -> list[tuple[str, tuple[ContextLine, ...]]]:
     rows = [e for e in load_examples(ensure_built()) if e.split == "dev"]
-    chosen = random.Random(7).sample(rows, 300)
+    chosen = random.Random(7).sample(rows, 400)
     return [
         (e.text, tuple(ContextLine(t, c) for t, c in zip(e.context, e.captured, strict=True)))
         for e in chosen
@@ -42,14 +42,15 @@ def test_int8_onnx_keeps_the_fp32_decisions(
     dev_items: list[tuple[str, tuple[ContextLine, ...]]],
 ) -> None:
     fp32 = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="false")
-    int8 = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="true")
+    int8 = _classifier()  # the default on every CPU
     assert (fp32.runtime, int8.runtime) == ("torch-fp32", "onnx-int8")
-    want = [d for start in range(0, 300, 32) for d in fp32.classify(dev_items[start : start + 32])]
-    got = [d for start in range(0, 300, 32) for d in int8.classify(dev_items[start : start + 32])]
+    want = [d for start in range(0, 400, 32) for d in fp32.classify(dev_items[start : start + 32])]
+    got = [d for start in range(0, 400, 32) for d in int8.classify(dev_items[start : start + 32])]
     same = sum(a.decision == b.decision for a, b in zip(want, got, strict=True))
     drift = max(abs(a.probability - b.probability) for a, b in zip(want, got, strict=True))
-    # measured on all 2,694 dev rows: 99.5 % of decisions kept
-    assert same >= 0.98 * len(want), f"only {same} of {len(want)} decisions kept"
+    # measured on all dev rows: 99.5 % of the decisions kept (an fp32-trained model), 98.9 %
+    # (a bf16-trained one); 97 % of 400 leaves room for the sample, not for a broken export
+    assert same >= 0.97 * len(want), f"only {same} of {len(want)} decisions kept"
     assert drift < 0.5, f"a probability moved by {drift:.3f}"
     # batching does not change an answer: one row alone gets what it got in its batch
     alone = int8.classify([dev_items[5]])[0]

@@ -129,3 +129,12 @@ def test_a_broken_checkpoint_is_an_export_error_and_leaves_no_cache(
     with pytest.raises(onnx_int8.ExportError, match=r"int8 ONNX export of .* failed"):
         onnx_int8.ensure_int8(broken, root=cache)
     assert list(cache.iterdir()) == []
+
+
+def test_a_model_that_is_not_a_classifier_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    other = tmp_path / "lm"
+    transformers.BertForMaskedLM(
+        transformers.BertConfig.from_pretrained(tiny_model)
+    ).save_pretrained(other)
+    with pytest.raises(onnx_int8.ExportError, match="not a sequence-classification checkpoint"):
+        onnx_int8.ensure_int8(other, root=tmp_path / "cache")
