@@ -525,20 +525,18 @@ def load_handwritten() -> list[Row]:
 
 
 def load_handwritten_pairs() -> list[Row]:
-    """Minimal pairs written by hand (``conversations/handwritten_pairs.jsonl``)."""
+    """Minimal pairs written by hand (``conversations/handwritten_pairs*.jsonl``)."""
     rows: list[Row] = []
-    path = DATA_DIR / "conversations" / "handwritten_pairs.jsonl"
-    if not path.exists():
-        return rows
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not raw.strip():
-            continue
-        row = json.loads(raw)
-        if label_of(row["rule"]) != int(row["label"]):
-            raise SystemExit(f"{path}:{lineno}: label disagrees with {row['rule']}")
-        text = str(row["text"]).strip()
-        if text and not is_reserved(text):
-            rows.append(Row([], [], text, str(row["rule"]), "pair", f"hw-{row['pair']}"))
+    for path in sorted((DATA_DIR / "conversations").glob("handwritten_pairs*.jsonl")):
+        for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not raw.strip():
+                continue
+            row = json.loads(raw)
+            if label_of(row["rule"]) != int(row["label"]):
+                raise SystemExit(f"{path}:{lineno}: label disagrees with {row['rule']}")
+            text = str(row["text"]).strip()
+            if text and not is_reserved(text):
+                rows.append(Row([], [], text, str(row["rule"]), "pair", f"hw-{row['pair']}"))
     return rows
 
 
