@@ -266,6 +266,12 @@ class ChatEngine:
         except Exception:  # noqa: BLE001 - reporting must never break the engine
             log.exception("health hook failed")
 
+    #: The whole of ``stop()`` stays under this many seconds (about 9 s at worst): it runs in the
+    #: model's finalize, and tritonserver gives its models 15 s (``--exit-timeout-secs``)
+    #: before it exits with the stub still unloading, which was seen to corrupt its heap and
+    #: hang it in its own signal handler (a 2-core CPU, SIGTERM mid-request).
+    STOP_BUDGET_S = 10.0
+
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
@@ -275,15 +281,19 @@ class ChatEngine:
                 active.task.cancel()
             self._stopping.set()
             if self._engine is not None:
-                self._engine.shutdown(timeout=3.0)
+                self._engine.shutdown(timeout=2.0)
 
+        started = time.monotonic()
         with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=30)
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(timeout=4.0)
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._kill_engine_processes()
+        self._thread.join(timeout=1.0)
+        self._kill_engine_processes(grace_s=2.0)
+        took = time.monotonic() - started
+        if took > self.STOP_BUDGET_S:
+            log.warning("chat engine stop took %.1f s (budget %.0f s)", took, self.STOP_BUDGET_S)
 
-    def _kill_engine_processes(self) -> None:
+    def _kill_engine_processes(self, grace_s: float = 2.0) -> None:
         """What vLLM's shutdown left running (e.g. it timed out mid-request) is killed here."""
         import psutil
 
@@ -293,17 +303,18 @@ class ChatEngine:
                 if process.is_running():
                     process.terminate()
                     left.append(process)
-        _, alive = psutil.wait_procs(left, timeout=5)
+        _, alive = psutil.wait_procs(left, timeout=grace_s)
         for process in alive:
             with contextlib.suppress(Exception):
                 process.kill()
         if alive:
             log.warning("killed engine processes that ignored SIGTERM: %s", [p.pid for p in alive])
+            psutil.wait_procs(alive, timeout=1.0)
         reaper, self._reaper = self._reaper, None
         if reaper is not None and reaper.poll() is None:
             reaper.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
-                reaper.wait(5)
+                reaper.wait(1.0)
 
     @property
     def prompts(self) -> PromptBuilder:

@@ -174,7 +174,7 @@ class MetricsPump:
 
     def stop(self) -> None:
         self._queue.put(None)
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=2)  # finalize has 15 s in all (engine.STOP_BUDGET_S)
 
     def _run(self) -> None:
         while not self._stopped.is_set():
