@@ -4,7 +4,9 @@ On a CPU without AVX512-BF16/AMX, torch runs the classifier in fp32: about 40 ms
 one AVX2 core, where the latency budget is 15 ms. The same checkpoint exported to ONNX and
 dynamically quantized to int8 (weights int8 per output channel, activations quantized per
 batch at run time) runs in 12-15 ms there and agrees with the fp32 decisions on 99.5 % of the
-dev rows. Per-tensor weight scales were also measured (98.2 %) and are not used.
+dev rows. Per-tensor weight scales were also measured (98.2 %) and are not used. The activation
+scales are taken over the whole batch, so a turn batched with others (Triton's dynamic batcher)
+can get a probability a few thousandths away from the one it gets alone.
 
 The export takes a few seconds and is cached under the machine's cache folder, keyed by the
 checkpoint's files, this module's recipe and the exporter's versions; a checkpoint that cannot
