@@ -230,7 +230,7 @@ class ScreenIntentClassifier:
         self, config: ClassifierConfig, *, log: Callable[[str], None] | None = None
     ) -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
         torch.set_num_threads(config.threads)
         self.config = config
@@ -238,32 +238,36 @@ class ScreenIntentClassifier:
         self.tokenizer = AutoTokenizer.from_pretrained(config.model)
         self.tokenizer.truncation_side = "left"
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.float16 if device == "cuda" else torch.float32
-        self.model: Any = AutoModelForSequenceClassification.from_pretrained(
-            config.model, dtype=dtype
-        )
-        self.model.to(device).eval()
         self.device = device
+        model_config = AutoConfig.from_pretrained(config.model)
+        flags = cpu_flags()
         # torch without int8: bf16 matmuls where the CPU has them (AVX512-BF16/AMX), for the
         # same decisions (the embedded model is trained with the same autocast there).
-        self.cpu_bf16 = device == "cpu" and config.cpu_bf16 and has_fast_bf16_cpu(cpu_flags())
+        self.cpu_bf16 = device == "cpu" and config.cpu_bf16 and has_fast_bf16_cpu(flags)
         limit = getattr(self.tokenizer, "model_max_length", None) or config.max_length
         self.max_length = min(
             config.max_length, int(limit) if limit < 1_000_000 else config.max_length
         )
-        labels = int(self.model.config.num_labels)
+        labels = int(model_config.num_labels)
         self.yes_index = 1 if labels >= 2 else 0
-        self.is_longformer = "longformer" in str(self.model.config.model_type)
+        self.is_longformer = "longformer" in str(model_config.model_type)
         self.language = EnglishFilter() if config.language_filter else None
         self.int8: Int8Session | None = None
-        if device == "cpu" and config.cpu_int8 and not self.is_longformer:
+        planned = cpu_runtime(config.cpu_int8, config.cpu_bf16, flags)
+        if device == "cpu" and planned == "onnx-int8" and not self.is_longformer:
             try:
                 self.int8 = Int8Session(ensure_int8(config.model, log=log), config.threads)
             except ExportError as exc:
                 if log:
-                    log(f"{exc}; running the classifier in torch float32 instead")
-        if self.int8 is not None:
-            self.model = None  # the session holds its own copy of the weights
+                    log(f"{exc}; running the classifier in torch instead")
+        # torch loads the weights only when it answers (the int8 session holds its own copy)
+        self.model: Any = None
+        if self.int8 is None:
+            dtype = torch.float16 if device == "cuda" else torch.float32
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                config.model, dtype=dtype
+            )
+            self.model.to(device).eval()
         if log:
             log(f"classifier runtime: {self.runtime}")
 
