@@ -68,6 +68,10 @@ REPEAT_KINDS = {"handwritten": 1}
 #: kinds saved 16 % of the time but cost 3-15 points on their dev rows (composed 0.90 -> 0.80).
 EPOCH_SHARE: dict[str, float] = {}
 LEARNING_RATE = 1e-4
+#: Exponential moving average of the trainable weights, kept during training and saved instead
+#: of the last step's weights (None: the last step's weights). Its decay ramps up over the first
+#: steps (``min(decay, (1 + t) / (10 + t))``), so the average forgets the untrained start.
+EMA_DECAY: float | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -201,6 +205,8 @@ class TrainingReport:
     versions: dict[str, str]
     duration_s: float
     train_loss_per_epoch: list[float] = field(default_factory=list)
+    #: with an average and ``keep_raw``: the last step's weights on dev ({"all", "by_kind"})
+    dev_metrics_raw: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
@@ -310,6 +316,36 @@ def length_batches(
     return batches
 
 
+class WeightAverage:
+    """An exponential moving average of ``parameters`` (a shadow copy, updated after each
+    optimiser step). ``swap()`` exchanges the model's weights with the average (twice restores)."""
+
+    def __init__(self, parameters: Iterable[Any], decay: float) -> None:
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"EMA decay must be between 0 and 1 (exclusive), got {decay!r}")
+        self.decay = decay
+        self.params = list(parameters)
+        self.shadow = [p.detach().clone() for p in self.params]
+        self.updates = 0
+
+    def update(self) -> None:
+        import torch
+
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with torch.no_grad():
+            torch._foreach_lerp_(self.shadow, [p.detach() for p in self.params], 1.0 - decay)
+
+    def swap(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            for param, shadow in zip(self.params, self.shadow, strict=True):
+                held = param.detach().clone()
+                param.copy_(shadow)
+                shadow.copy_(held)
+
+
 def _versions() -> dict[str, str]:
     import numpy
     import tokenizers
@@ -322,6 +358,23 @@ def _versions() -> dict[str, str]:
         "transformers": transformers.__version__,
         "tokenizers": tokenizers.__version__,
         "numpy": numpy.__version__,
+    }
+
+
+def _dev_figures(
+    dev: Sequence[Example], probs: Sequence[float], threshold: float
+) -> dict[str, Any]:
+    """``{"all": metrics, "by_kind": {kind: metrics}}`` of dev predictions at ``threshold``."""
+    return {
+        "all": binary_metrics([e.label for e in dev], probs, threshold),
+        "by_kind": {
+            kind: binary_metrics(
+                [e.label for e in dev if e.kind == kind],
+                [p for e, p in zip(dev, probs, strict=True) if e.kind == kind],
+                threshold,
+            )
+            for kind in sorted({e.kind for e in dev})
+        },
     }
 
 
@@ -352,6 +405,8 @@ def train(
     num_threads: int | None = None,
     freeze_layers: int = FREEZE_LAYERS,
     epoch_share: Mapping[str, float] | None = None,
+    ema_decay: float | None = EMA_DECAY,
+    keep_raw: bool = False,
     final: bool = False,
     build_data: bool = True,
     log: Callable[[str], None] | None = None,
@@ -366,7 +421,11 @@ def train(
     ``evaluate.py``'s job, on the independent sets).
 
     ``build_data``: (re)build the default data file first if it is stale; the set-up passes
-    False, having just built it for the cache key."""
+    False, having just built it for the cache key.
+
+    ``ema_decay``: save the moving average of the weights (``WeightAverage``) instead of the
+    last step's. ``keep_raw`` (with an average): also save the last step's weights in
+    ``output_dir/raw`` and, unless ``final``, report their dev figures, to compare the two."""
     started = time.monotonic()
     say = log or (lambda msg: print(f"[screen_intent] {msg}", flush=True))
     import torch
@@ -437,6 +496,7 @@ def train(
         {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optimizer = torch.optim.AdamW(groups, lr=learning_rate)
+    average = WeightAverage([p for _, p in trainable], ema_decay) if ema_decay else None
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
         lambda step: (
@@ -464,6 +524,8 @@ def train(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
+            if average is not None:
+                average.update()
             total += loss.item() * len(batch)
         epoch_losses.append(round(total / max(1, len(plan[epoch])), 5))
         say(
@@ -474,6 +536,18 @@ def train(
     model.eval()
     for parameter in frozen:
         parameter.requires_grad_(True)
+    raw_dev: dict[str, Any] = {}
+    if average is not None:
+        if keep_raw:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            model.save_pretrained(output_dir / "raw", safe_serialization=True)
+            tokenizer.save_pretrained(output_dir / "raw")
+            if not final:
+                raw_probs = predict_proba(
+                    model, tokenizer, [e.pair for e in dev], max_length=SERVING_MAX_LENGTH
+                )
+                raw_dev = _dev_figures(dev, raw_probs, threshold)
+        average.swap()  # the saved model is the average
     # The final model was trained on the dev rows too: figures on them would say nothing, and
     # predicting them costs ~45 s of the set-up budget.
     dev_at_thr: dict[str, Any] = {}
@@ -489,15 +563,8 @@ def train(
         dev_probs = predict_proba(
             model, tokenizer, [e.pair for e in dev], max_length=SERVING_MAX_LENGTH
         )
-        dev_at_thr = binary_metrics([e.label for e in dev], dev_probs, threshold)
-        dev_by_kind = {
-            kind: binary_metrics(
-                [e.label for e in dev if e.kind == kind],
-                [p for e, p in zip(dev, dev_probs, strict=True) if e.kind == kind],
-                threshold,
-            )
-            for kind in sorted({e.kind for e in dev})
-        }
+        figures = _dev_figures(dev, dev_probs, threshold)
+        dev_at_thr, dev_by_kind = figures["all"], figures["by_kind"]
         train_at_thr = binary_metrics([labels[i] for i in sample], train_probs, threshold)
         errors = [
             _row(e, p)
@@ -535,8 +602,10 @@ def train(
             "torch_threads": torch.get_num_threads(),
             "frozen": f"embeddings and the first {freeze_layers} encoder layers",
             "precision": precision,
+            "ema_decay": ema_decay,
             "input_format": "sentence pair (features.model_input)",
         },
+        dev_metrics_raw=raw_dev,
         dev_metrics=dev_at_thr,
         dev_by_kind=dev_by_kind,
         train_metrics=train_at_thr,
@@ -561,6 +630,12 @@ def train(
             f"  dev {kind}: n {figures['n']} accuracy {figures['accuracy']:.4f} "
             f"precision {figures['precision']:.4f} recall {figures['recall']:.4f}"
         )
+    if raw_dev:
+        raw = raw_dev["all"]
+        say(
+            f"  last step's weights (saved in raw/): dev accuracy {raw['accuracy']:.4f} "
+            f"precision {raw['precision']:.4f} recall {raw['recall']:.4f}"
+        )
     return report
 
 
@@ -574,6 +649,17 @@ def _kind_share(text: str) -> tuple[str, float]:
     if not kind or not 0.0 <= share <= 1.0:
         raise argparse.ArgumentTypeError(f"{text!r}: expected KIND=SHARE with SHARE in [0, 1]")
     return kind, share
+
+
+def _decay(text: str) -> float:
+    """``--ema-decay``: 0 (no average) or a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (value == 0.0 or 0.0 < value < 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected 0 or a number between 0 and 1")
+    return value
 
 
 def main(argv: Iterable[str] | None = None) -> int:
@@ -600,6 +686,17 @@ def main(argv: Iterable[str] | None = None) -> int:
         help="share of a kind's rows one epoch sees (repeatable; default: EPOCH_SHARE)",
     )
     ap.add_argument(
+        "--ema-decay",
+        type=_decay,
+        default=EMA_DECAY,
+        help="save the moving average of the weights with this decay (0 = the last step's)",
+    )
+    ap.add_argument(
+        "--keep-raw",
+        action="store_true",
+        help="with --ema-decay: also save the last step's weights in OUTPUT_DIR/raw",
+    )
+    ap.add_argument(
         "--final",
         action="store_true",
         help="train on the dev rows too (the shipped model; its dev figures are then seen rows)",
@@ -616,6 +713,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         freeze_layers=args.freeze_layers,
         learning_rate=args.learning_rate,
         epoch_share=epoch_share,
+        ema_decay=args.ema_decay or None,
+        keep_raw=args.keep_raw,
         final=args.final,
     )
     del report

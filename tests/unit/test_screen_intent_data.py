@@ -296,3 +296,25 @@ def test_policy_examples_are_not_copied(rows: list[dict]) -> None:
     # current lines only: a hand-written step equal to one is kept as context, without a row
     copied = {r["text"] for r in rows if module.is_reserved(r["text"])}
     assert not copied, sorted(copied)[:10]
+
+
+def test_a_pairs_context_marks_captures_by_label_and_rejects_other_shapes() -> None:
+    context, captured = build_dataset.pair_context(
+        ["browsing boots on the shop app", {"text": " these ones? ", "label": 1}], "here"
+    )
+    assert context == ["browsing boots on the shop app", "these ones?"]
+    assert captured == [False, True]
+    assert build_dataset.pair_context([], "here") == ([], [])
+    for bad in ([3], [{"label": 1}], [{"text": "hi", "label": 2}]):
+        with pytest.raises(SystemExit, match="here: a context line"):
+            build_dataset.pair_context(bad, "here")
+
+
+def test_hand_written_files_keep_the_order_they_were_added_in() -> None:
+    found = build_dataset.handwritten_files("handwritten_*.jsonl", exclude="handwritten_pairs")
+    names = [p.name for p in found]
+    assert "handwritten_p.jsonl" in names  # a conversation file, not a pairs file
+    assert not any(n.startswith("handwritten_pairs") for n in names)
+    single = [n for n in names if len(n) == len("handwritten_a.jsonl")]
+    assert names[: len(single)] == sorted(single)  # a..z first, later rounds' names after
+    assert all(len(n) > len("handwritten_a.jsonl") for n in names[len(single) :])

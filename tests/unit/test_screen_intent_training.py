@@ -35,3 +35,31 @@ def test_length_batches_cover_the_chosen_rows_once() -> None:
     assert all(1 <= len(batch) <= 4 for batch in batches)
     everything = length_batches(lengths, 4, random.Random(0))
     assert sorted(i for batch in everything for i in batch) == list(range(len(KINDS)))
+
+
+def test_weight_average_follows_the_weights_and_swaps_back() -> None:
+    import pytest
+    import torch
+
+    from serving.screen_intent.training import WeightAverage
+
+    weight = torch.nn.Parameter(torch.zeros(3))
+    average = WeightAverage([weight], 0.9)
+    with torch.no_grad():
+        weight.fill_(1.0)
+    average.update()  # first update: decay min(0.9, 2/11), so the average moves 9/11 of the way
+    assert torch.allclose(average.shadow[0], torch.full((3,), 9 / 11))
+    for _ in range(200):
+        average.update()
+    assert torch.allclose(average.shadow[0], torch.ones(3), atol=1e-6)
+    with torch.no_grad():
+        weight.fill_(5.0)
+    average.update()  # now at the full decay: 0.9 * 1 + 0.1 * 5
+    assert torch.allclose(average.shadow[0], torch.full((3,), 1.4))
+    average.swap()
+    assert torch.allclose(weight.detach(), torch.full((3,), 1.4))
+    average.swap()
+    assert torch.allclose(weight.detach(), torch.full((3,), 5.0))
+    for bad in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match="EMA decay"):
+            WeightAverage([weight], bad)

@@ -510,7 +510,7 @@ def load_handwritten() -> list[Row]:
     """Conversations written by hand (``conversations/handwritten_*.jsonl``), one row per step;
     a step labelled 1 was captured, so it is marked in the context of the later steps."""
     rows: list[Row] = []
-    for path in sorted((DATA_DIR / "conversations").glob("handwritten_?.jsonl")):
+    for path in handwritten_files("handwritten_*.jsonl", exclude="handwritten_pairs"):
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not raw.strip():
                 continue
@@ -527,17 +527,47 @@ def load_handwritten() -> list[Row]:
 def load_handwritten_pairs() -> list[Row]:
     """Minimal pairs written by hand (``conversations/handwritten_pairs*.jsonl``)."""
     rows: list[Row] = []
-    for path in sorted((DATA_DIR / "conversations").glob("handwritten_pairs*.jsonl")):
+    for path in handwritten_files("handwritten_pairs*.jsonl"):
         for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not raw.strip():
                 continue
             row = json.loads(raw)
             if label_of(row["rule"]) != int(row["label"]):
                 raise SystemExit(f"{path}:{lineno}: label disagrees with {row['rule']}")
+            context, captured = pair_context(row.get("context") or [], f"{path}:{lineno}")
             text = str(row["text"]).strip()
             if text and not is_reserved(text):
-                rows.append(Row([], [], text, str(row["rule"]), "pair", f"hw-{row['pair']}"))
+                group = f"hw-{row['pair']}"
+                rows.append(Row(context, captured, text, str(row["rule"]), "pair", group))
     return rows
+
+
+def handwritten_files(pattern: str, exclude: str = "") -> list[Path]:
+    """The hand-written files matching ``pattern``, in the order they were added (a round's
+    letters, then the longer names of later rounds: ``handwritten_z`` before ``handwritten_2a``),
+    so a new file appends rows and leaves the earlier rows' order alone."""
+    paths = (DATA_DIR / "conversations").glob(pattern)
+    chosen = [p for p in paths if not (exclude and p.name.startswith(exclude))]
+    return sorted(chosen, key=lambda p: (len(p.stem), p.stem))
+
+
+def pair_context(items: list, where: str) -> tuple[list[str], list[bool]]:
+    """A minimal pair's earlier user lines: each a string (not captured) or
+    ``{"text": ..., "label": 0|1}`` (captured where the label is 1, as the router said yes)."""
+    context: list[str] = []
+    captured: list[bool] = []
+    for item in items:
+        if isinstance(item, str):
+            context.append(item.strip())
+            captured.append(False)
+        elif isinstance(item, dict) and isinstance(item.get("text"), str):
+            if item.get("label", 0) not in (0, 1):
+                raise SystemExit(f"{where}: a context line's label must be 0 or 1")
+            context.append(item["text"].strip())
+            captured.append(item.get("label", 0) == 1)
+        else:
+            raise SystemExit(f"{where}: a context line must be a string or {{text, label}}")
+    return context, captured
 
 
 def compose(rows: list[Row], split: dict[str, str], rng: random.Random) -> list[Row]:
