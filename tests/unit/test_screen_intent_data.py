@@ -107,10 +107,9 @@ def test_labels_follow_rules(rows: list[dict]) -> None:
 
 def test_size_and_balance(rows: list[dict]) -> None:
     # The upper bound stands for the set-up budget: training time grows with the rows (two
-    # epochs of 26,480 rows took 283 s on one 2-core AVX512-BF16 EPYC and 733 s on another, of
-    # 29,951 rows 805-925 s on two without AVX512-BF16); raising it is a decision about the
-    # first set-up's length, to be made with a measurement (README, set-up table).
-    assert 7000 <= len(rows) <= 33000, len(rows)
+    # epochs of 26,480 rows took 283 s on one 2-core AVX512-BF16 EPYC and 733 s on another);
+    # raising it is a decision about the first set-up's length, to be made with a measurement.
+    assert 7000 <= len(rows) <= 30000, len(rows)
     yes = sum(r["label"] for r in rows) / len(rows)
     assert 0.35 <= yes <= 0.50, yes
     singles = sum(r["kind"] in ("single", "pair") for r in rows) / len(rows)
@@ -181,16 +180,9 @@ def test_splits_by_whole_family(rows: list[dict]) -> None:
 
 
 def test_singles_have_no_context(rows: list[dict]) -> None:
-    """Single lines stand alone; a minimal pair may carry the earlier lines of its conversation
-    (yes-4 against no-followup or a story needs them), with one capture mark per line."""
-    with_context = 0
     for r in rows:
-        if r["kind"] == "single":
+        if r["kind"] in ("single", "pair"):
             assert r["context"] == [] and r["captured"] == [], r["id"]
-        elif r["kind"] == "pair":
-            assert len(r["captured"]) == len(r["context"]), r["id"]
-            with_context += bool(r["context"])
-    assert with_context >= 30, with_context
 
 
 def test_composed_rows_put_context_free_lines_after_real_contexts(rows: list[dict]) -> None:
@@ -246,7 +238,7 @@ def test_followups_come_right_after_a_capture(rows: list[dict]) -> None:
     followups = [r for r in rows if r["rule"] == "no-followup"]
     assert len(followups) >= 200
     for r in followups:
-        assert r["kind"] in ("conversation", "handwritten", "pair") and r["context"], r["id"]
+        assert r["kind"] in ("conversation", "handwritten") and r["context"], r["id"]
         k = len(r["captured"]) - 1
         assert r["captured"][k] or any(r["captured"][: k + 1]), r["id"]
 

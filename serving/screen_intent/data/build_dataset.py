@@ -579,13 +579,7 @@ def compose(rows: list[Row], split: dict[str, str], rng: random.Random) -> list[
     by_split: dict[str, list[list[Row]]] = defaultdict(list)
     for group in sorted(convs):
         by_split[split[group]].append(convs[group])
-    # Lines written for a context (a minimal pair's "ok, you can look now" after a refusal) stay
-    # in theirs: only context-free lines are moved after other conversations' first lines.
-    lines = [
-        r
-        for r in rows
-        if r.kind in ("single", "pair") and r.rule in CONTEXT_FREE_RULES and not r.context
-    ]
+    lines = [r for r in rows if r.kind in ("single", "pair") and r.rule in CONTEXT_FREE_RULES]
     yes = [r for r in lines if r.label == 1]
     no = [r for r in lines if r.label == 0]
     out: list[Row] = []
