@@ -24,6 +24,7 @@ from bridge.protocol.effects import ChatDelta, EngineRequestError, EngineUnavail
 log = logging.getLogger("yap.bridge.triton")
 DEFAULT_CHAT_MODEL = "chat"
 _BACKGROUND: set[asyncio.Task[None]] = set()  # fire-and-forget abort requests in flight
+ABORT_FLUSH_S = 2.0  # how long close() waits for abort requests still in flight
 DEFAULT_INTENT_MODEL = "screen_intent"
 DEFAULT_TOKENIZER_MODEL = "tokenizer"
 
@@ -216,6 +217,13 @@ class TritonGateway:
         return self._client
 
     async def close(self) -> None:
+        # An abort sent on the way out (a client that just left, a drain) must reach the chat
+        # model before the channel goes: without it the engine generates for nobody until its
+        # cancellation poll notices the cancelled stream, if it ever does.
+        loop = asyncio.get_running_loop()
+        pending = [task for task in _BACKGROUND if not task.done() and task.get_loop() is loop]
+        if pending:
+            await asyncio.wait(pending, timeout=ABORT_FLUSH_S)
         if self._client is not None:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -124,8 +125,46 @@ def die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def free_port() -> int:
+_LOWEST_PORT = 10000  # below this: ports that system services tend to own
+_HANDED_OUT: set[int] = set()
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The range the kernel assigns ports from on its own (bind to 0, outgoing connections)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[:2]
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that is free now and that no other process is given by chance.
+
+    A port found by binding to 0 comes from the kernel's ephemeral range, which every
+    outgoing connection and every other bind to 0 (vLLM's internal sockets, gRPC channels)
+    draw from as well: between this check and the server's own bind one of them can take it
+    ("address already in use"). So the port is picked at random below that range, where the
+    kernel never assigns one itself, and never twice by this process.
+    """
+    low, _high = _ephemeral_ports()
+    if low - _LOWEST_PORT >= 1000:
+        rng = random.SystemRandom()
+        for _ in range(200):
+            port = rng.randrange(_LOWEST_PORT, low)
+            if port not in _HANDED_OUT and _bindable(port):
+                _HANDED_OUT.add(port)
+                return port
+    with socket.socket() as sock:  # an unusual port range: let the kernel choose
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
