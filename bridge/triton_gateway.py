@@ -23,10 +23,9 @@ from bridge.protocol.effects import ChatDelta, EngineRequestError, EngineUnavail
 
 log = logging.getLogger("yap.bridge.triton")
 DEFAULT_CHAT_MODEL = "chat"
-_BACKGROUND: set[asyncio.Task[None]] = set()  # fire-and-forget abort requests in flight
-ABORT_FLUSH_S = 2.0  # how long close() waits for abort requests still in flight
 DEFAULT_INTENT_MODEL = "screen_intent"
 DEFAULT_TOKENIZER_MODEL = "tokenizer"
+ABORT_FLUSH_S = 2.0  # how long close() waits for abort requests still in flight
 
 
 class TritonUnavailable(EngineUnavailable):
@@ -107,8 +106,16 @@ def _typed_input(name: str, array: np.ndarray, datatype: str) -> Any:
 class ChatStream:
     """One streamed chat request; iterate for deltas, ``cancel()`` to stop it at once."""
 
-    def __init__(self, client: Any, model: str, inputs: list[Any], request_id: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        model: str,
+        inputs: list[Any],
+        request_id: str,
+        aborts: set[asyncio.Task[None]],
+    ) -> None:
         self._client = client
+        self._aborts = aborts  # the gateway's abort requests in flight (close() waits for them)
         self._model = model
         self._inputs = inputs
         self._request_id = request_id
@@ -166,8 +173,8 @@ class ChatStream:
             if self._request_id:
                 with contextlib.suppress(RuntimeError):  # no running loop: stream cancel only
                     task = asyncio.get_running_loop().create_task(self._send_abort())
-                    _BACKGROUND.add(task)
-                    task.add_done_callback(_BACKGROUND.discard)
+                    self._aborts.add(task)
+                    task.add_done_callback(self._aborts.discard)
             with contextlib.suppress(Exception):
                 self._call.cancel()
 
@@ -198,6 +205,7 @@ class TritonGateway:
         self.tokenizer_model = tokenizer_model
         self.timeout_s = timeout_s
         self._client: Any = None
+        self._aborts: set[asyncio.Task[None]] = set()  # fire-and-forget abort requests in flight
 
     @property
     def client(self) -> Any:
@@ -220,10 +228,8 @@ class TritonGateway:
         # An abort sent on the way out (a client that just left, a drain) must reach the chat
         # model before the channel goes: without it the engine generates for nobody until its
         # cancellation poll notices the cancelled stream, if it ever does.
-        loop = asyncio.get_running_loop()
-        pending = [task for task in _BACKGROUND if not task.done() and task.get_loop() is loop]
-        if pending:
-            await asyncio.wait(pending, timeout=ABORT_FLUSH_S)
+        if self._aborts:
+            await asyncio.wait(set(self._aborts), timeout=ABORT_FLUSH_S)
         if self._client is not None:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
@@ -297,4 +303,6 @@ class TritonGateway:
         if want_stats:
             inputs.append(_typed_input("return_stats", np.array([True]), "BOOL"))
         # A unique request id lets cancel() abort this request by name (see ChatStream.cancel).
-        return ChatStream(self.client, self.chat_model, inputs, request_id or uuid.uuid4().hex)
+        return ChatStream(
+            self.client, self.chat_model, inputs, request_id or uuid.uuid4().hex, self._aborts
+        )

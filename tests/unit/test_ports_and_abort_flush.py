@@ -42,10 +42,11 @@ def test_close_waits_for_aborts_still_in_flight() -> None:
             await asyncio.sleep(0.2)
             delivered.append("abort")
 
+        gateway = TritonGateway("127.0.0.1:1")
         task = asyncio.get_running_loop().create_task(abort())
-        triton_gateway._BACKGROUND.add(task)
-        task.add_done_callback(triton_gateway._BACKGROUND.discard)
-        await TritonGateway("127.0.0.1:1").close()
+        gateway._aborts.add(task)
+        task.add_done_callback(gateway._aborts.discard)
+        await gateway.close()
 
     asyncio.run(main())
     assert delivered == ["abort"]
@@ -55,12 +56,13 @@ def test_close_does_not_hang_on_an_abort_that_never_ends(monkeypatch: pytest.Mon
     monkeypatch.setattr(triton_gateway, "ABORT_FLUSH_S", 0.1)
 
     async def main() -> float:
+        gateway = TritonGateway("127.0.0.1:1")
         task = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
-        triton_gateway._BACKGROUND.add(task)
-        task.add_done_callback(triton_gateway._BACKGROUND.discard)
+        gateway._aborts.add(task)
+        task.add_done_callback(gateway._aborts.discard)
         loop = asyncio.get_running_loop()
         began = loop.time()
-        await TritonGateway("127.0.0.1:1").close()
+        await gateway.close()
         task.cancel()
         return loop.time() - began
 
