@@ -14,7 +14,7 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -112,10 +112,10 @@ class ChatStream:
         model: str,
         inputs: list[Any],
         request_id: str,
-        aborts: set[asyncio.Task[None]],
+        track_abort: Callable[[asyncio.Task[None]], None],
     ) -> None:
         self._client = client
-        self._aborts = aborts  # the gateway's abort requests in flight (close() waits for them)
+        self._track_abort = track_abort  # the gateway keeps it until sent (close() waits for it)
         self._model = model
         self._inputs = inputs
         self._request_id = request_id
@@ -172,9 +172,7 @@ class ChatStream:
         if self._call is not None:
             if self._request_id:
                 with contextlib.suppress(RuntimeError):  # no running loop: stream cancel only
-                    task = asyncio.get_running_loop().create_task(self._send_abort())
-                    self._aborts.add(task)
-                    task.add_done_callback(self._aborts.discard)
+                    self._track_abort(asyncio.get_running_loop().create_task(self._send_abort()))
             with contextlib.suppress(Exception):
                 self._call.cancel()
 
@@ -223,6 +221,11 @@ class TritonGateway:
                 ],
             )
         return self._client
+
+    def _track_abort(self, task: asyncio.Task[None]) -> None:
+        """Hold a fire-and-forget abort request until it is done (``close`` waits for it)."""
+        self._aborts.add(task)
+        task.add_done_callback(self._aborts.discard)
 
     async def close(self) -> None:
         # An abort sent on the way out (a client that just left, a drain) must reach the chat
@@ -304,5 +307,5 @@ class TritonGateway:
             inputs.append(_typed_input("return_stats", np.array([True]), "BOOL"))
         # A unique request id lets cancel() abort this request by name (see ChatStream.cancel).
         return ChatStream(
-            self.client, self.chat_model, inputs, request_id or uuid.uuid4().hex, self._aborts
+            self.client, self.chat_model, inputs, request_id or uuid.uuid4().hex, self._track_abort
         )

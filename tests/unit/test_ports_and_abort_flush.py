@@ -43,9 +43,7 @@ def test_close_waits_for_aborts_still_in_flight() -> None:
             delivered.append("abort")
 
         gateway = TritonGateway("127.0.0.1:1")
-        task = asyncio.get_running_loop().create_task(abort())
-        gateway._aborts.add(task)
-        task.add_done_callback(gateway._aborts.discard)
+        gateway._track_abort(asyncio.get_running_loop().create_task(abort()))
         await gateway.close()
 
     asyncio.run(main())
@@ -58,8 +56,7 @@ def test_close_does_not_hang_on_an_abort_that_never_ends(monkeypatch: pytest.Mon
     async def main() -> float:
         gateway = TritonGateway("127.0.0.1:1")
         task = asyncio.get_running_loop().create_task(asyncio.sleep(3600))
-        gateway._aborts.add(task)
-        task.add_done_callback(gateway._aborts.discard)
+        gateway._track_abort(task)
         loop = asyncio.get_running_loop()
         began = loop.time()
         await gateway.close()
