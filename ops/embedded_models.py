@@ -116,6 +116,8 @@ def screen_intent_key(base_model_dir: Path, seed: int = 0) -> dict[str, object]:
         "data_sha256": file_sha256(training.DEFAULT_DATA_PATH),
         "training_sha256": file_sha256(Path(training.__file__)),
         "features_sha256": file_sha256(Path(features.__file__)),
+        # imported by the training only (it imports torch): hashed by its path
+        "fast_dropout_sha256": file_sha256(Path(training.__file__).with_name("fast_dropout.py")),
         "base_model_sha256": sha256_text(
             "\n".join(f"{f.name}:{file_sha256(f)}" for f in base_files)
         ),
