@@ -672,6 +672,17 @@ def _kind_share(text: str) -> tuple[str, float]:
     return kind, share
 
 
+def _positive_int(text: str) -> int:
+    """``--batch-size``: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a whole number >= 1")
+    return value
+
+
 def _decay(text: str) -> float:
     """``--ema-decay``: 0 (no average) or a number strictly between 0 and 1."""
     try:
@@ -697,7 +708,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--freeze-layers", type=int, default=FREEZE_LAYERS)
     ap.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=_positive_int, default=32)
     ap.add_argument(
         "--fast-dropout",
         action=argparse.BooleanOptionalAction,

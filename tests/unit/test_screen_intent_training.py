@@ -1,10 +1,12 @@
 """The pure parts of the classifier's training loop (no torch): which rows an epoch sees and
-how they are batched."""
+how they are batched, and the command's argument checks."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+
+import pytest
 
 from serving.screen_intent.training import epoch_rows, length_batches
 
@@ -63,3 +65,15 @@ def test_weight_average_follows_the_weights_and_swaps_back() -> None:
     for bad in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="EMA decay"):
             WeightAverage([weight], bad)
+
+
+@pytest.mark.parametrize("value", ["0", "-4", "big"])
+def test_the_training_command_refuses_a_bad_batch_size(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from serving.screen_intent.training import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--output-dir", "/nonexistent/never-written", "--batch-size", value])
+    assert exit_info.value.code == 2
+    assert "expected a whole number >= 1" in capsys.readouterr().err
