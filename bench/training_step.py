@@ -58,18 +58,11 @@ def _run(steps: int, batch_size: int, warmup: int) -> dict[str, Any]:
         optimizers[name] = torch.optim.AdamW(params, lr=training.LEARNING_RATE)
 
     def step(name: str, batch: list[int]) -> float:
-        model, optimizer = modes[name], optimizers[name]
         started = time.perf_counter()
         enc = encode_pairs(tokenizer, [pairs[i] for i in batch], training.TRAIN_MAX_LENGTH)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(**enc).logits
-        loss = torch.nn.functional.cross_entropy(
-            logits.float(), torch.tensor([labels[i] for i in batch])
+        training.train_step(
+            modes[name], optimizers[name], enc, [labels[i] for i in batch], precision
         )
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
         return time.perf_counter() - started
 
     times: dict[str, list[float]] = {name: [] for name in modes}

@@ -17,6 +17,7 @@ before saving, so that the saved model uses the stock modules and attention.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +32,7 @@ def keep_mask(shape: torch.Size | tuple[int, ...], p: float) -> torch.Tensor:
     """Boolean mask of ``shape``, each entry False (dropped) with probability ~``p``."""
     if not 0.0 <= p < 1.0:
         raise ValueError(f"dropout probability must be in [0, 1), got {p}")
-    count = 1
-    for size in shape:
-        count *= int(size)
+    count = math.prod(int(size) for size in shape)
     draws = torch.empty((count + 3) // 4, dtype=torch.int64).random_()
     words = draws.view(torch.int16)[:count]
     return ((words & _WORD_MASK) >= round(p * (1 << _WORD_BITS))).view(shape)

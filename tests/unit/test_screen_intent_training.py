@@ -1,5 +1,6 @@
-"""The pure parts of the classifier's training loop (no torch): which rows an epoch sees and
-how they are batched, and the command's argument checks."""
+"""The parts of the classifier's training loop: which rows an epoch sees and how they are
+batched, the weight average, one training step on the real base model, and the command's
+argument checks."""
 
 from __future__ import annotations
 
@@ -77,3 +78,26 @@ def test_the_training_command_refuses_a_bad_batch_size(
         main(["--output-dir", "/nonexistent/never-written", "--batch-size", value])
     assert exit_info.value.code == 2
     assert "expected a whole number >= 1" in capsys.readouterr().err
+
+
+def test_train_step_learns_the_batch_and_leaves_no_gradients() -> None:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from serving.screen_intent.features import encode_pairs
+    from serving.screen_intent.training import default_base_model_dir, freeze_bottom, train_step
+
+    base = default_base_model_dir()
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=2)
+    frozen = freeze_bottom(model, 2)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-3)
+    enc = encode_pairs(tokenizer, [("", "look at this"), ("", "tell me a joke")], 32)
+    losses = [train_step(model, optimizer, enc, [1, 0], "fp32") for _ in range(6)]
+    assert all(isinstance(loss, float) for loss in losses)
+    assert losses[-1] < losses[0] * 0.5, losses  # it does step the weights, downhill
+    assert all(p.grad is None for p in trainable)  # zeroed for the next batch
+    assert all(p.grad is None for p in frozen)  # nothing flows into the frozen layers
