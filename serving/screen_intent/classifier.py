@@ -6,8 +6,10 @@ each marked when the screen was captured at it. The classifier sees the sentence
 fit in the history token budget; the tokenizer truncates on the left, so the oldest text is
 what gets cut. Output: ``p(screen)`` and the decision at the threshold.
 
-An optional language filter (lingua) vetoes a "yes" for an utterance that is confidently not
-English; it runs only on "yes" answers, so ordinary turns never pay for it.
+Two vetoes run only on "yes" answers, so ordinary turns never pay for them: the coded no-1 and
+no-2 rules of ``rules.policy_veto`` (a capture asked for with a count other than one, or a line
+that says not to look) and a language filter (lingua) for an utterance that is confidently not
+English (no-12).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from serving.screen_intent.features import (
     render_line,
 )
 from serving.screen_intent.onnx_int8 import ExportError, Int8Session, ensure_int8
+from serving.screen_intent.rules import policy_veto
 
 SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -66,6 +69,14 @@ SCREEN_INTENT_SETTINGS: tuple[Setting, ...] = (
         True,
         "veto yes for an utterance that is confidently not English (lingua)",
         parameter="language_filter",
+    ),
+    Setting(
+        "TOOL_POLICY_RULES",
+        Bool(),
+        True,
+        "veto yes for a line whose words make it a no by rule no-1 (a count other than one) "
+        "or no-2 (do not look)",
+        parameter="policy_rules",
     ),
     Setting("TOOL_TORCH_THREADS", Int(1), 1, "torch CPU threads", parameter="threads"),
     Setting(
@@ -135,6 +146,8 @@ class Decision:
     probability: float
     decision: bool
     english: bool = True
+    #: the coded rule that vetoed the model's "yes" ("no-1", "no-2"), if any
+    veto: str | None = None
 
 
 class EnglishFilter:
@@ -183,6 +196,7 @@ class ClassifierConfig:
     max_length: int
     history_tokens: int
     language_filter: bool
+    policy_rules: bool
     threads: int
     cpu_bf16: bool
     cpu_int8: bool
@@ -210,6 +224,7 @@ class ClassifierConfig:
             max_length=found["max_length"],
             history_tokens=found["history_tokens"],
             language_filter=found["language_filter"],
+            policy_rules=found["policy_rules"],
             threads=found["threads"],
             cpu_bf16=found["cpu_bf16"],
             cpu_int8=found["cpu_int8"],
@@ -326,8 +341,12 @@ class ScreenIntentClassifier:
         for (utterance, _), probability in zip(items, probabilities):
             yes = probability >= self.config.threshold
             english = True
+            veto = None
+            if yes and self.config.policy_rules:
+                veto = policy_veto(utterance)
+                yes = veto is None
             if yes and self.language is not None:
                 english = self.language.is_english(utterance)
                 yes = english
-            decisions.append(Decision(float(probability), yes, english))
+            decisions.append(Decision(float(probability), yes, english, veto))
         return decisions

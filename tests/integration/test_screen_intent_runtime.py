@@ -63,3 +63,22 @@ def test_int8_onnx_keeps_the_fp32_decisions(
 def test_switching_int8_off_keeps_torch() -> None:
     classifier = _classifier(TOOL_CPU_BF16="false", TOOL_CPU_INT8="false")
     assert classifier.runtime == "torch-fp32" and classifier.int8 is None
+
+
+def test_policy_vetoes_turn_only_a_yes_into_a_no() -> None:
+    """At threshold 0 the model says yes to everything, so what comes out is the vetoes' work:
+    a count other than one or a "don't look" is a no, naming its rule; other lines stay yes;
+    TOOL_POLICY_RULES=false switches the vetoes off."""
+    lines = [
+        ("take a screenshot of my laptop and my phone", "no-1"),
+        ("screenshot it every thirty seconds", "no-1"),
+        ("hang on, don't look, typing my pin", "no-2"),
+        ("take one screenshot of this", None),
+        ("wait till you see this", None),
+    ]
+    items = [(text, ()) for text, _ in lines]
+    on = _classifier(TOOL_DECISION_THRESHOLD="0").classify(items)
+    assert [(d.decision, d.veto) for d in on] == [(rule is None, rule) for _, rule in lines]
+    off = _classifier(TOOL_DECISION_THRESHOLD="0", TOOL_POLICY_RULES="false").classify(items)
+    assert [(d.decision, d.veto) for d in off] == [(True, None)] * len(lines)
+    assert [d.probability for d in on] == pytest.approx([d.probability for d in off], abs=1e-6)
