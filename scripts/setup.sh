@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything on a fresh machine, idempotently (fast the second time):
-#   1. the project venv (.venv) with the pinned packages of requirements/lock.txt,
+#   1. the project venv (.venv) with the pinned packages of requirements/lock.txt
+#      (scripts/install-packages.sh: uv, or pip with YAP_INSTALLER=pip),
 #   2. the tritonserver dist from the nvidia-pytriton wheel (.yap/tritonserver),
 #   3. the embedded default models, prepared offline (.yap/models).
 # Used by scripts/serve.sh and scripts/test.sh; safe to run on its own.
@@ -27,30 +28,6 @@ if [ ! -x "$venv/bin/python" ]; then
   say "creating venv $venv"
   "$python" -m venv "$venv"
 fi
-pip=("$venv/bin/python" -m pip -q)
-# uv installs the locked wheels several times faster than pip (side by side:
-# bench/package_install.py), from the same places: pip's configuration (wheel folders, indexes,
-# constraints, CA file) is handed to it. If uv cannot be had or fails, pip installs as before.
-uv_version=0.13.9
-uv_install() {
-  "${pip[@]}" install "uv==$uv_version" || return 1
-  local args=(--python "$venv/bin/python" --no-deps --index-strategy unsafe-best-match)
-  local line key value v
-  while IFS= read -r line; do
-    key=${line%%=*}
-    value=${line#*=}
-    value=${value#\'}
-    value=${value%\'}
-    case "${key#*.}" in
-      find-links) for v in $value; do args+=(--find-links "$v"); done ;;
-      index-url) args+=(--index-url "$value") ;;
-      extra-index-url) for v in $value; do args+=(--extra-index-url "$v"); done ;;
-      constraint) for v in $value; do args+=(--constraint "$v"); done ;;
-      cert) export SSL_CERT_FILE="$value" ;;
-    esac
-  done < <("$venv/bin/python" -m pip config list 2>/dev/null)
-  "$venv/bin/uv" pip install "${args[@]}" "${index[@]}" -r requirements/lock.txt
-}
 want=$(cat requirements/lock.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 stamp="$venv/.yap-lock.sha256"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -58,19 +35,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   mkdir -p .yap/logs
   log=.yap/logs/setup-pip.log
   : > "$log"
-  # --no-deps: the lock is the whole environment, resolved once by scripts/lock-requirements.sh
-  # torch==2.13.0+cpu: from a local wheel folder where pip is configured for one (these
-  # machines), else from PyTorch's CPU wheel index (TORCH_INDEX_URL), which PyPI does not mirror.
-  torch_pin=$(grep -E '^torch==' requirements/lock.txt || true)
-  index=()
-  if [ -n "$torch_pin" ] && ! "${pip[@]}" install --no-deps --dry-run "$torch_pin" >>"$log" 2>&1; then
-    index=(--extra-index-url "${TORCH_INDEX_URL:-https://download.pytorch.org/whl/cpu}")
-    say "$torch_pin is not in the configured indexes; using ${index[1]}"
-  fi
-  installer=uv
-  if ! { "${pip[@]}" install -U "pip>=24" \
-         && { uv_install || { installer=pip; "${pip[@]}" install --no-deps "${index[@]}" -r requirements/lock.txt; }; } \
-         && "${pip[@]}" install --no-deps --no-build-isolation -e . ; } >>"$log" 2>&1; then
+  if ! scripts/install-packages.sh "$venv" >>"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "[setup] error: package installation failed (full log: $log)" >&2
     exit 1
@@ -84,7 +49,7 @@ import numpy
 if missing or not numpy.__version__.startswith("1."):
     sys.exit(f"[setup] error: install incomplete (missing {missing}, numpy {numpy.__version__})")
 PY
-  [ "$installer" = uv ] || say "uv could not install the lock (see $log); pip did"
+  say "$(tail -n 1 "$log" | sed 's/^\[setup\] //') (log: $log)"
   echo "$want" > "$stamp"
 else
   say "packages up to date"
