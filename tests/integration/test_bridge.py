@@ -164,7 +164,10 @@ def test_cancel_stops_generation_in_the_engine(triton: TritonServer) -> None:
     in_flight = [f for f in after if f["type"] == "token"]
     assert after[len(in_flight)] == {"type": "done", "cancelled": True, "request_id": "42"}
     assert after[len(in_flight) + 1 :] == [], f"frames after done(cancelled): {after}"
-    assert len(in_flight) <= 3
+    # How many were already on the wire depends on scheduling: on 2 busy cores the bridge may
+    # read the cancel a few engine steps late (4 seen once, 0-3 usually); what must not come is
+    # the rest of a story of up to 150 tokens.
+    assert len(in_flight) <= 10, f"{len(in_flight)} tokens after the cancel"
     # The partial reply (every delivered token) is kept as the turn's assistant text.
     delivered = "".join(f["text"] for f in seen + in_flight if f["type"] == "token")
     assert history.turns[-1].assistant == delivered
