@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from serving.screen_intent.data.build_dataset import ensure_built
-from serving.screen_intent.rules import policy_veto
+from serving.screen_intent.rules import MAX_CHARS, NO1_PATTERNS, policy_veto
 from serving.screen_intent.training import load_examples
 
 
@@ -100,6 +100,25 @@ def test_negated_looks_are_vetoed(text: str) -> None:
 )
 def test_lines_left_to_the_model(text: str) -> None:
     assert policy_veto(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "screenshot " * 20_000,
+        "take a " * 20_000,
+        "screen shot my phone and " * 10_000,
+        "don't " * 30_000 + "look",
+        "x" * 500_000,
+    ],
+)
+def test_long_or_repetitive_lines_stay_cheap(text: str) -> None:
+    """Unbounded gaps made "screenshot " * 5,000 take 24 s (backtracking); now the gaps are
+    bounded and only the first MAX_CHARS are read. Counted in regex work, not timed: the same
+    answer as for the line's first MAX_CHARS characters."""
+    line = " ".join(text.split())[:MAX_CHARS]
+    assert policy_veto(text) == policy_veto(line)
+    assert all("*?" not in p.pattern for p in NO1_PATTERNS), "an unbounded lazy gap is back"
 
 
 @pytest.fixture(scope="module")
