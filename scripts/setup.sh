@@ -49,7 +49,8 @@ import numpy
 if missing or not numpy.__version__.startswith("1."):
     sys.exit(f"[setup] error: install incomplete (missing {missing}, numpy {numpy.__version__})")
 PY
-  say "$(tail -n 1 "$log" | sed 's/^\[setup\] //') (log: $log)"
+  # what the installer said (the torch index it fell back to, which installer did the work)
+  while IFS= read -r line; do say "${line#\[setup\] }"; done < <(grep '^\[setup\] ' "$log")
   echo "$want" > "$stamp"
 else
   say "packages up to date"
