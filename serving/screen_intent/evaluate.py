@@ -13,9 +13,11 @@ says how they were made):
 - ``probes_*.jsonl``: minimal pairs per policy rule (``pair``, ``rule``, ``context`` with the
   gold capture labels of the earlier lines, ``text``, ``label``).
 
-The classifier is the serving class (``ScreenIntentClassifier``, language filter included) with
-the serving threshold. Printed: per set accuracy, precision, recall on "yes", and the accuracy of
-every rule's slice, against the targets below.
+The classifier is the serving class (``ScreenIntentClassifier``, vetoes and language filter
+included) with the serving threshold, one turn per call (``--batch-size 1``), as the bridge
+sends them: the int8 runtime's dynamic quantisation scales activations over the whole batch,
+so batching rows moves the ones next to the threshold. Printed: per set accuracy, precision,
+recall on "yes", and the accuracy of every rule's slice, against the targets below.
 """
 
 from __future__ import annotations
@@ -102,7 +104,11 @@ class Classify:
     """``(utterance, context) -> yes?`` for a batch; the serving classifier by default."""
 
     def __init__(
-        self, model: Path | None, threshold: float | None, runtime: str = "serving"
+        self,
+        model: Path | None,
+        threshold: float | None,
+        runtime: str = "serving",
+        batch_size: int = 1,
     ) -> None:
         from serving.screen_intent.classifier import ClassifierConfig, ScreenIntentClassifier
 
@@ -114,11 +120,13 @@ class Classify:
             environ["TOOL_DECISION_THRESHOLD"] = str(threshold)
         self.config = ClassifierConfig.resolve({}, environ)
         self.classifier = ScreenIntentClassifier(self.config)
+        self.batch_size = batch_size
 
     def __call__(self, items: Sequence[tuple[str, Sequence[ContextLine]]]) -> list[bool]:
         out: list[bool] = []
-        for start in range(0, len(items), 32):
-            out.extend(d.decision for d in self.classifier.classify(items[start : start + 32]))
+        size = self.batch_size
+        for start in range(0, len(items), size):
+            out.extend(d.decision for d in self.classifier.classify(items[start : start + size]))
         return out
 
 
@@ -238,9 +246,10 @@ def evaluate(
     threshold: float | None = None,
     folder: Path = EVAL_DIR,
     runtime: str = "serving",
+    batch_size: int = 1,
 ) -> dict[str, Any]:
     started = time.monotonic()
-    classify = Classify(model, threshold, runtime)
+    classify = Classify(model, threshold, runtime, batch_size)
     conversations = run_conversations(load_conversations(folder), classify)
     probes = run_cases(load_probes(folder), classify)
     sets = {"conversations": summarise(conversations), "probes": summarise(probes)}
@@ -248,6 +257,7 @@ def evaluate(
         "model": str(classify.config.model),
         "threshold": classify.config.threshold,
         "runtime": classify.classifier.runtime,
+        "batch_size": batch_size,
         "sets": sets,
         "errors": errors(conversations) + errors(probes),
         "seconds": round(time.monotonic() - started, 1),
@@ -282,14 +292,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="serving",
         help="the classifier's CPU runtime (default: the one serving picks on this CPU)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="turns per classifier call (default 1: one per request, as the bridge sends them)",
+    )
     args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be 1 or more, got {args.batch_size}")
     if not args.folder.is_dir():
         parser.error(f"--folder {args.folder}: not a folder")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    report = evaluate(args.model, args.threshold, args.folder, args.runtime)
+    report = evaluate(args.model, args.threshold, args.folder, args.runtime, args.batch_size)
     print(
-        f"model {report['model']} ({report['runtime']}) at threshold {report['threshold']} "
-        f"({report['seconds']} s)"
+        f"model {report['model']} ({report['runtime']}, batches of {args.batch_size}) at "
+        f"threshold {report['threshold']} ({report['seconds']} s)"
     )
     print(table(report))
     for row in report["errors"][: args.errors]:

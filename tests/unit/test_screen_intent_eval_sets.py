@@ -102,3 +102,10 @@ def test_no_evaluation_row_appears_in_the_training_data(
 def test_evaluation_sets_hold_only_hand_written_files() -> None:
     names = sorted(p.name for p in evaluate.EVAL_DIR.iterdir() if p.is_file())
     assert all(re.fullmatch(r"(conversations|probes)_[a-z]\.jsonl|README\.md", n) for n in names)
+
+
+def test_evaluate_refuses_a_batch_size_under_one(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        evaluate.main(["--batch-size", "0"])
+    assert raised.value.code == 2
+    assert "--batch-size must be 1 or more, got 0" in capsys.readouterr().err
