@@ -200,6 +200,25 @@ def test_screen_intent_decisions(triton: TritonServer) -> None:
         assert decision == (probability >= 0.66)
 
 
+def test_screen_intent_policy_veto_is_served(triton: TritonServer) -> None:
+    """The shipped model alone says yes to these several-screens requests (p 0.995 and 0.889);
+    the coded no-1 veto, on by default in the model's config, makes the served answer no."""
+    lines = [
+        "take a screenshot of my desktop and my phone screen",
+        "grab a screenshot of my laptop and my tablet",
+    ]
+
+    async def scenario(gw: TritonGateway):  # type: ignore[no-untyped-def]
+        return [await gw.classify(text, []) for text in lines]
+
+    results = with_gateway(triton.grpc_url, scenario)
+    assert [decision for _, decision in results] == [False, False], results
+    assert any(p >= 0.66 for p, _ in results), (
+        f"the model no longer says yes to these lines ({results}): pick lines it does, or "
+        "this test checks nothing"
+    )
+
+
 # (earlier user lines, utterance, expected): the context changes a short line's answer, and the
 # capture marks the bridge sends ({"text", "captured"}) tell a follow-up about what was just
 # captured (no) from a new item (yes), policy rule yes-4.
