@@ -182,7 +182,7 @@ MAX_CHARS = 600
 
 def policy_veto(text: str) -> str | None:
     """``"no-1"`` or ``"no-2"`` when the line's words alone make it a "no" by that rule."""
-    line = " ".join(text[: MAX_CHARS * 4].split())[:MAX_CHARS]
+    line = " ".join(text[: MAX_CHARS * 4].split())[:MAX_CHARS].replace("\u2019", "'")
     if not line:
         return None
     if _negation(line):

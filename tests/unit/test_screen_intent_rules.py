@@ -59,6 +59,7 @@ def test_counts_other_than_one_are_vetoed(text: str) -> None:
         "I don't want you to see my screen right now",
         "you don't have to check, it's fine",
         "never mind, don't grab it",
+        "wait don\u2019t look yet",  # a typographic apostrophe, as phones type it
     ],
 )
 def test_negated_looks_are_vetoed(text: str) -> None:
