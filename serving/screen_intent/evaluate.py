@@ -15,9 +15,11 @@ says how they were made):
 
 The classifier is the serving class (``ScreenIntentClassifier``, vetoes and language filter
 included) with the serving threshold, one turn per call (``--batch-size 1``), as the bridge
-sends them: the int8 runtime's dynamic quantisation scales activations over the whole batch,
-so batching rows moves the ones next to the threshold. Printed: per set accuracy, precision,
-recall on "yes", and the accuracy of every rule's slice, against the targets below.
+sends them. (Until 2026-12-04 the int8 runtime ran batches as one input, and its dynamic
+quantisation, which scales activations over the whole input, moved rows next to the threshold
+with the batch; it now runs one row at a time, so batches change nothing.) Printed: per set
+accuracy, precision, recall on "yes", and the accuracy of every rule's slice, against the
+targets below.
 """
 
 from __future__ import annotations
