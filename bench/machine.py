@@ -5,6 +5,7 @@ without AVX-512 / AVX512-BF16, with steal time)."""
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 from pathlib import Path
@@ -112,3 +113,16 @@ def describe(facts: dict[str, Any]) -> str:
         f"{facts['dtype']}, KV cache {facts['kv_cache_dtype']}, engine {facts['engine_layout']}, "
         f"screen_intent {facts.get('classifier', '-')}; {versions}"
     )
+
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_results(stem: str, title: str, result: dict[str, Any], body: list[str]) -> str:
+    """``results/{stem}.json`` (the result, its machine facts included) and ``results/{stem}.md``
+    (the title, the machine's line, then ``body``); returns the markdown."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2) + "\n")
+    text = "\n".join([f"# {title}", "", describe(result["machine"]), "", *body])
+    (RESULTS / f"{stem}.md").write_text(text)
+    return text

@@ -11,7 +11,6 @@ Writes ``bench/results/package-install.{md,json}``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -22,10 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.machine import describe, machine_facts
+from bench.machine import machine_facts, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 SCRIPT = ROOT / "scripts" / "install-packages.sh"
 
 
@@ -94,13 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "machine": facts,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "package-install.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
-        "# Installing the lock into a new venv: pip vs uv (side by side, one run)",
-        "",
-        describe(facts),
-        "",
         f"{result['packages']} pinned packages (`requirements/lock.txt`, `--no-deps`), "
         "no pip cache, an empty uv cache, runs alternated; each venv imports torch, "
         "transformers, vllm and tritonclient afterwards.",
@@ -114,8 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Median: pip {median['pip']} s, uv {median['uv']} s: uv is {result['speedup']}x faster.",
         "",
     ]
-    (RESULTS / "package-install.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    title = "Installing the lock into a new venv: pip vs uv (side by side, one run)"
+    print(write_results("package-install", title, result, lines))
     return 0
 
 

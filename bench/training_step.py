@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import random
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.machine import describe, machine_facts
-
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench.machine import machine_facts, write_results
 
 
 def _run(steps: int, batch_size: int, warmup: int) -> dict[str, Any]:
@@ -101,13 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = machine_facts()
     result = _run(args.steps, args.batch_size, args.warmup)
     result["machine"] = facts
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "training-step.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
-        "# Classifier training step: torch dropout vs fast_dropout (side by side, one run)",
-        "",
-        describe(facts),
-        "",
         f"{result['steps']} steps each, batch {result['batch_size']} "
         f"(mean {result['mean_tokens_per_batch']} tokens), {result['precision']}, "
         f"{result['torch_threads']} threads",
@@ -118,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, ms in result["ms_per_step"].items():
         lines.append(f"| {name} | {ms} | {result['median_ms_per_step'][name]} |")
     lines += ["", f"Speed-up of a training step: {result['speedup']}x", ""]
-    (RESULTS / "training-step.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    title = "Classifier training step: torch dropout vs fast_dropout (side by side, one run)"
+    print(write_results("training-step", title, result, lines))
     return 0
 
 

